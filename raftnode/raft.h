@@ -281,7 +281,7 @@ int raft_step(struct raft *r, const struct raft_msg *m);
 void raft_persisted(struct raft *r, raft_index index, raft_term term);
 
 /* ---- client operations (leader) -------------------------------------- */
-/* Append a command; on success *index/*term identify it. The host answers
+/* Append a command; on success *index and *term identify it. The host answers
  * the client when io->apply reports (index, term); if it sees a different
  * term at that index, the command was lost (answer "info"/retry).
  * RAFT_ENOTLEADER / RAFT_ETRANSFER: definitely not appended. */
@@ -337,7 +337,7 @@ raft_index raft_match_index(const struct raft *r, raft_id id);
 
 /* ---- mutants ----------------------------------------------------------
  * Deliberately broken builds for the "broken raftnode variants" campaign and
- * for proving that the simulator can fail. Compile raftnode/core/*.c with
+ * for proving that the simulator can fail. Compile the files of raftnode/core with
  * one of (never in production):
  *   -DRAFT_MUTANT_COMMIT_OLD_TERM  the leader commits entries of older terms
  *                                  by counting replicas (breaks §5.4.2, Fig. 8)
