@@ -5,6 +5,9 @@
 
 local M = {}
 
+-- JSON null as the checkers see it (see workloads/lib/json.lua).
+M.null = require("workloads.lib.json").null
+
 -- History builder. Every event advances the clock by `step` ns (1 ms by
 -- default) unless at(t) set it; times are therefore strictly increasing and
 -- tests never depend on the real clock.
