@@ -1,3 +1,3 @@
 # workloads/workloads.mk — the Lua workloads: checkers, statistics and vacuity guards are pure Lua,
 # tested with the standalone lua5.4 interpreter (no build step).
-FAST_TESTS += tests/workloads/run.sh
+FAST_TESTS += tests/workloads/lua_tests.sh

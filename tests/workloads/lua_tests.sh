@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# tests/workloads/run.sh — runs the workload tests (tests/workloads/test_*.lua) with the standalone lua5.4 interpreter.
-# Usage: tests/workloads/run.sh [TEST.lua...]   (default: all of them)
+# tests/workloads/lua_tests.sh — runs the workload tests (tests/workloads/test_*.lua) with the standalone lua5.4 interpreter.
+# Usage: tests/workloads/lua_tests.sh [TEST.lua...]   (default: all of them)
 set -u
 root=${RAPAT_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$root" || exit 1
