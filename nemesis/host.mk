@@ -1,0 +1,51 @@
+# nemesis/host.mk — host-level faults: clocks (LD_PRELOAD shim, time
+# namespaces), disks (rapat-lazyfs, rapat-corrupt), packets (rapat-shaper).
+
+NEM_HOST_PROGS :=
+
+# ---- clocks ---------------------------------------------------------------
+NEM_CLOCK_OBJS := $(BUILD)/nemesis/clock/nem_clock_ctl.o
+OBJS_ALL += $(NEM_CLOCK_OBJS)
+
+# The shim is preloaded into arbitrary programs: position independent, only
+# its wrappers exported, and never instrumented by sanitizers (an ASan
+# runtime cannot be preloaded into an uninstrumented program).
+NEM_SHIM_CFLAGS := $(filter-out -fsanitize=% -fno-sanitize-recover=%,$(CFLAGS)) -fPIC -fvisibility=hidden
+$(BUILD)/nemesis/clock/nem_clock_shim.pic.o: nemesis/clock/nem_clock_shim.c $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) $(NEM_SHIM_CFLAGS) -c -o $@ $<
+
+$(BIN)/librapat_clock.so: $(BUILD)/nemesis/clock/nem_clock_shim.pic.o
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) -shared -fPIC -Wl,-z,defs -Wl,-soname,librapat_clock.so -o $@ $^
+
+$(BIN)/rapat-clock: $(BUILD)/nemesis/clock/rapat_clock_main.o $(NEM_CLOCK_OBJS)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lm
+
+PROGS += $(BIN)/librapat_clock.so $(BIN)/rapat-clock
+
+$(BUILD)/tests/unit/test_nem_clock: $(BUILD)/tests/unit/test_nem_clock.o $(NEM_CLOCK_OBJS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,cmocka) -lm
+$(BUILD)/tests/integration/nemesis_clock_probe: $(BUILD)/tests/integration/nemesis_clock_probe.o
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+$(BUILD)/tests/integration/nemesis_clock_shim: $(BUILD)/tests/integration/nemesis_clock_shim.o $(NEM_CLOCK_OBJS) \
+		$(BUILD)/tests/integration/nemesis_clock_probe $(BIN)/librapat_clock.so
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -lm
+$(BUILD)/tests/integration/nemesis_clock_timens: $(BUILD)/tests/integration/nemesis_clock_timens.o $(NEM_CLOCK_OBJS) \
+		$(BUILD)/tests/integration/nemesis_clock_probe $(BIN)/librapat_clock.so
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -lm
+
+NEM_CLOCK_TESTS := $(BUILD)/tests/unit/test_nem_clock
+NEM_CLOCK_INTEG := $(BUILD)/tests/integration/nemesis_clock_shim $(BUILD)/tests/integration/nemesis_clock_timens
+PROGS += $(NEM_CLOCK_TESTS) $(NEM_CLOCK_INTEG)
+NEM_HOST_PROGS += $(BIN)/librapat_clock.so $(BIN)/rapat-clock $(NEM_CLOCK_TESTS) $(NEM_CLOCK_INTEG)
+FAST_TESTS += $(NEM_CLOCK_TESTS)
+INTEG_TESTS += $(NEM_CLOCK_INTEG)
+
+# Build only this module's targets (others may be mid-edit): make nemesis-host
+nemesis-host: $(NEM_HOST_PROGS)
+.PHONY: nemesis-host
