@@ -76,7 +76,7 @@ function M.check(history, opts)
 
   local result = {
     valid = true, reads = 0, uninitialized_reads = 0, transfers = transfers,
-    bad_reads = {}, bad_count = 0, explanations = {},
+    bad_reads = hist.list(), bad_count = 0, explanations = hist.list(),
   }
   local function bad(op, entry, why)
     result.valid = false

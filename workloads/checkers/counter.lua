@@ -49,7 +49,7 @@ function M.check(history, opts)
   local max = opts.max_report or 50
   local ops = hist.pair(history)
 
-  local acked, possible, reads, bad_values = {}, {}, {}, {}
+  local acked, possible, reads, bad_values = {}, {}, {}, hist.list()
   local ok_sum, attempted_sum, read_invocations = 0, 0, 0
   for _, op in ipairs(ops) do
     if op.f == "add" then
@@ -82,7 +82,7 @@ function M.check(history, opts)
 
   local result = {
     valid = true, reads = #reads, acknowledged_sum = ok_sum, attempted_sum = attempted_sum,
-    errors = {}, error_count = 0, bad_values = bad_values, explanations = {},
+    errors = hist.list(), error_count = 0, bad_values = bad_values, explanations = hist.list(),
   }
   if #bad_values > 0 then
     result.valid = false

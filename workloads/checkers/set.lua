@@ -46,7 +46,7 @@ function M.check(history, opts)
   local adds = {}     -- element -> {ok_time, info (bool), fail_only (bool), op}
   local attempted = 0
   local reads = {}    -- ok reads
-  local bad_reads = {}
+  local bad_reads = hist.list()
   local read_invocations, final_invocations = 0, 0
   for _, op in ipairs(ops) do
     if op.f == "add" then
@@ -86,10 +86,10 @@ function M.check(history, opts)
 
   local result = {
     valid = true, attempted = attempted, acknowledged = 0, reads = #reads,
-    lost = {}, lost_count = 0, unexpected = {}, unexpected_count = 0,
-    duplicated = {}, duplicated_count = 0, recovered = {}, recovered_count = 0,
-    stale = {}, stale_count = 0, stale_elements = 0, never_read = {}, never_read_count = 0,
-    bad_reads = bad_reads, explanations = {},
+    lost = hist.list(), lost_count = 0, unexpected = hist.list(), unexpected_count = 0,
+    duplicated = hist.list(), duplicated_count = 0, recovered = hist.list(), recovered_count = 0,
+    stale = hist.list(), stale_count = 0, stale_elements = 0, never_read = hist.list(), never_read_count = 0,
+    bad_reads = bad_reads, explanations = hist.list(),
   }
   for _, a in pairs(adds) do if a.ok_time then result.acknowledged = result.acknowledged + 1 end end
   if #bad_reads > 0 then
@@ -217,7 +217,7 @@ function M.check(history, opts)
     }
   end
   table.sort(slowest, function(x, y) return x.ms > y.ms end)
-  result.slowest = {}
+  result.slowest = hist.list()
   for i = 1, math.min(10, #slowest) do result.slowest[i] = slowest[i] end
 
   -- Verdict and a sentence per kind of anomaly, with its first example.

@@ -69,7 +69,7 @@ local RESTART_FS = { ["kill-end"] = true, ["pause-end"] = true, start = true, re
 
 -- The crashes of a history, each {node, time, index, status, restarted}.
 function M.crashes(history)
-  local out = {}
+  local out = hist.list()
   for pos, ev in ipairs(history) do
     if ev.process == "nemesis" and ev.f == "crash" then
       local v = ev.value
@@ -101,7 +101,7 @@ end
 -- never started has no log, and that is reported elsewhere.
 function M.scan_logs(files, max_per_file)
   max_per_file = max_per_file or 20
-  local found, total = {}, 0
+  local found, total = hist.list(), 0
   for _, file in ipairs(files or {}) do
     local fh = io.open(file, "r")
     if fh then
@@ -151,7 +151,7 @@ function M.check(history, opts)
   local min_ok = opts.min_ok or M.defaults.min_ok
   local min_ratio = opts.min_ok_ratio or M.defaults.min_ok_ratio
   local final_f = opts.final_f or M.defaults.final_f
-  local result = { valid = true, reasons = {}, findings = {} }
+  local result = { valid = true, reasons = hist.list() }
   local function unknown(msg)
     if result.valid == true then result.valid = "unknown" end
     result.reasons[#result.reasons + 1] = msg

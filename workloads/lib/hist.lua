@@ -148,6 +148,11 @@ function M.show(v)
   return ok and s or tostring(v)
 end
 
+-- An empty list that encodes as [] (not {}) when it stays empty.
+function M.list()
+  return json.array({})
+end
+
 -- Nanoseconds to seconds, rounded to the millisecond, for reports.
 function M.seconds(ns)
   if ns == nil then return nil end
