@@ -110,7 +110,10 @@ local function opt_reads(cluster)
 end
 
 local function check_node(node, fn)
-  if type(node) ~= "table" then error(ADAPTER .. ": " .. fn .. ": node must be a table", 0) end
+  -- The harness passes its node objects (userdata with fields); tests pass tables.
+  if type(node) ~= "table" and type(node) ~= "userdata" then
+    error(ADAPTER .. ": " .. fn .. ": node must be a node object, got " .. type(node), 0)
+  end
   for _, f in ipairs({ "id", "ip", "client_port" }) do
     if node[f] == nil then error(string.format("%s: %s: node.%s is missing", ADAPTER, fn, f), 0) end
   end
