@@ -1,0 +1,91 @@
+/* step.c — receiving a message: the term rules of Figure 2 and dispatch to
+ * the file handling each message type. */
+#include "raftnode/core/internal.h"
+
+static void reply_stale(struct raft *r, const struct raft_msg *m)
+{
+	struct raft_msg rep = { .to = m->from };
+	if (m->type == RAFT_MSG_VOTE) {
+		rep.type = RAFT_MSG_VOTE_RESULT;
+		rep.vote_result.pre_vote = m->vote.pre_vote;
+		rep.vote_result.granted = false;
+	} else {
+		rep.type = RAFT_MSG_APPEND_RESULT;
+		rep.append_result.success = false;
+		rep.append_result.last_index = log_last_index(&r->log);
+	}
+	raft_send(r, &rep);
+}
+
+int raft_step(struct raft *r, const struct raft_msg *m)
+{
+	if (r->stopped)
+		return RAFT_ESHUTDOWN;
+	if (!r->started || m->to != r->id || m->from == 0 || m->from == r->id)
+		return RAFT_EINVAL;
+	int rc;
+	if (m->term > r->term) {
+		if (m->type == RAFT_MSG_VOTE) {
+			/* Thesis §4.2.3 (leader stickiness): within the lease of
+			 * a live leader, neither update the term nor vote —
+			 * unless the leader itself asked for this election. */
+			if (!m->vote.transfer && election_in_lease(r))
+				return RAFT_OK;
+			/* Thesis §9.6: a pre-vote does not change our term. */
+			if (!m->vote.pre_vote) {
+				rc = convert_to_follower(r, m->term, 0);
+				if (rc)
+					return rc;
+			}
+		} else if (m->type == RAFT_MSG_VOTE_RESULT && m->vote_result.pre_vote && m->vote_result.granted) {
+			/* A pre-vote grant echoes the term we asked about. */
+		} else {
+			/* Figure 2, all servers: "If RPC request or response
+			 * contains term T > currentTerm: set currentTerm = T,
+			 * convert to follower". */
+			bool from_leader = m->type == RAFT_MSG_APPEND || m->type == RAFT_MSG_SNAPSHOT ||
+			                   m->type == RAFT_MSG_TIMEOUT_NOW;
+			rc = convert_to_follower(r, m->term, from_leader ? m->from : 0);
+			if (rc)
+				return rc;
+		}
+	} else if (m->term < r->term) {
+		/* Stale sender. Tell a deposed leader or a pre-candidate our term
+		 * so it steps down (otherwise, with check-quorum and pre-vote, a
+		 * partitioned-then-healed node could wait forever). */
+		if (m->type == RAFT_MSG_APPEND || m->type == RAFT_MSG_SNAPSHOT ||
+		    (m->type == RAFT_MSG_VOTE && m->vote.pre_vote))
+			reply_stale(r, m);
+		return RAFT_OK;
+	}
+
+	switch (m->type) {
+	case RAFT_MSG_VOTE:
+		return election_recv_vote(r, m);
+	case RAFT_MSG_VOTE_RESULT:
+		return election_recv_vote_result(r, m);
+	case RAFT_MSG_APPEND:
+	case RAFT_MSG_SNAPSHOT:
+		/* Election safety (§5.2): at most one leader per term, so an
+		 * AppendEntries in our own term while leading is impossible. */
+		if (r->role == RAFT_LEADER)
+			return RAFT_OK;
+		/* §5.2: "If the leader's term ... is at least as large as the
+		 * candidate's current term, then the candidate recognizes the
+		 * leader as legitimate and returns to follower state." */
+		if (r->role != RAFT_FOLLOWER || r->leader != m->from) {
+			rc = convert_to_follower(r, m->term, m->from);
+			if (rc)
+				return rc;
+		}
+		if (m->type == RAFT_MSG_APPEND)
+			return replication_recv_append(r, m);
+		return snapshot_recv(r, m);
+	case RAFT_MSG_APPEND_RESULT:
+		return replication_recv_append_result(r, m);
+	case RAFT_MSG_TIMEOUT_NOW:
+		return transfer_recv_timeout_now(r, m);
+	default:
+		return RAFT_EINVAL;
+	}
+}
