@@ -171,15 +171,22 @@ local HEADERS = {
   ["Grpc-Metadata-hasleader"] = "true",
 }
 
+-- Serializable reads go without the hasleader header, as etcd's own client
+-- sends them by default: a member cut off from the leader then keeps
+-- answering from its local state for the whole partition (with the header it
+-- would refuse once it noticed, after about one election timeout), which is
+-- the stale-read behaviour the reads=serializable audit is about.
+local HEADERS_PLAIN = { ["Content-Type"] = "application/json" }
+
 -- POST a JSON body to a v3 gateway path. Returns status and the decoded
 -- body (nil when it is not a JSON object); or nil, nil and the http error
 -- kind ("connect", "timeout", "broken", "error").
-local function post(node, http, path, body)
+local function post(node, http, path, body, headers)
   local status, resp = http.request({
     method = "POST",
     url = client_url(node) .. path,
     body = json.encode(body),
-    headers = HEADERS,
+    headers = headers or HEADERS,
     timeout = state.timeout_ms / 1000,
   })
   if status == nil then return nil, nil, resp end
@@ -243,9 +250,9 @@ local function completion(op, kind, value, err)
 end
 
 local function do_read(node, http, op, key)
-  local req = { key = b64_encode(key) }
-  if state.reads == "serializable" then req.serializable = true end
-  local status, body, err = post(node, http, "/v3/kv/range", req)
+  local req, headers = { key = b64_encode(key) }, HEADERS
+  if state.reads == "serializable" then req.serializable, headers = true, HEADERS_PLAIN end
+  local status, body, err = post(node, http, "/v3/kv/range", req, headers)
   if status ~= 200 or body == nil then
     local kind, reason = classify("read", status, body, err)
     if status == 200 then reason = "unparsable answer" end

@@ -153,6 +153,7 @@ c = adapter.invoke(node, h, { f = "read", key = "k1" })
 eq("read missing key: ok", c.type, "ok")
 check("read missing key: null", json.is_null(c.value))
 check("read: linearizable by default (no serializable field)", h.sent(1).serializable == nil)
+eq("read: linearizable reads send hasleader (fail fast without a leader)", h.requests[1].headers["Grpc-Metadata-hasleader"], "true")
 h = mock({ { status = 200, body = { header = HDR, count = "1",
   kvs = { { key = b64("rapat/k/k1"), mod_revision = "4", version = "2", value = b64("[1,4]") } } } } })
 c = adapter.invoke(node, h, { f = "read", key = "k1" })
@@ -168,6 +169,10 @@ adapter.start(node, { nodes = nodes, seed = 1, options = { reads = "serializable
 h = mock({ { status = 200, body = { header = HDR } } })
 adapter.invoke(node, h, { f = "read" })
 eq("reads=serializable sends serializable: true", h.sent(1).serializable, true)
+check("reads=serializable: no hasleader header (etcd client default)", h.requests[1].headers["Grpc-Metadata-hasleader"] == nil)
+h = mock({ { status = 200, body = { header = HDR } } })
+adapter.invoke(node, h, { f = "write", value = 1 })
+eq("reads=serializable: writes still send hasleader", h.requests[1].headers["Grpc-Metadata-hasleader"], "true")
 adapter.start(node, cluster)
 
 -- invoke: cas -------------------------------------------------------------

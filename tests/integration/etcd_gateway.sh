@@ -153,6 +153,8 @@ req $F /v3/kv/range "{\"key\":\"$K\",\"serializable\":true}"
 for _ in $(seq 1 200); do [[ $(leader_of $F) == none ]] && break; sleep 0.05; done
 [[ $(leader_of $F) == none ]] && pass "n$F reports no leader $(( $(now_ms) - tp )) ms after the cut (status has no leader field)" \
                               || fail "n$F still reports a leader 10 s after the cut"
+req $F /v3/kv/range "{\"key\":\"$K\",\"serializable\":true}"
+[[ $code == 200 && $(field value) == "$before" ]] && pass "serializable read without hasleader on the leaderless n$F: still the old value" || fail "leaderless serializable read: $code $body"
 t=$(now_ms); req $F /v3/kv/put "{\"key\":\"$K\",\"value\":\"$(b64 x)\"}" -H 'Grpc-Metadata-hasleader: true'
 [[ $code == 503 && $body == *'etcdserver: no leader'* ]] && pass "put with Grpc-Metadata-hasleader: 503 no leader in $(( $(now_ms) - t )) ms" || fail "hasleader put: $code $body"
 t=$(now_ms); req $F /v3/kv/range "{\"key\":\"$K\"}" -H 'Grpc-Metadata-hasleader: true'
