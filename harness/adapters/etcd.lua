@@ -401,10 +401,12 @@ local function refresh_ids(node, http)
 end
 
 -- {role, term, leader} from /v3/maintenance/status. leader is our node id
--- (nil when the member knows none). term is the header's raft_term (the
--- member's current term); the body's raftTerm is only the term of the last
--- applied entry. etcd does not report candidacy: a member without a leader
--- says "follower" with leader nil. Returns nil, reason when unreachable.
+-- (nil when the member knows none). etcd does not expose its Raft node's
+-- current term: both header.raft_term and raftTerm stayed at 2 on a member
+-- that had been campaigning (pre-vote off) for 3 s, cut off from its peers.
+-- term is the larger of the two, a lower bound of the real term. Nor does
+-- etcd report candidacy: a member without a leader says "follower" with
+-- leader nil. Returns nil, reason when unreachable.
 function adapter.status(node, http)
   check_node(node, "status")
   local status, body, err = post(node, http, "/v3/maintenance/status", {})
@@ -424,7 +426,8 @@ function adapter.status(node, http)
   elseif leader_id ~= nil and leader_id == self_id then role = "leader" end
   return {
     role = role,
-    term = math.tointeger(tonumber(header.raft_term or body.raftTerm or "0")) or 0,
+    term = math.max(math.tointeger(tonumber(header.raft_term or "0")) or 0,
+                    math.tointeger(tonumber(body.raftTerm or "0")) or 0),
     leader = leader,
     commit_index = math.tointeger(tonumber(body.raftIndex or "0")),
     applied_index = math.tointeger(tonumber(body.raftAppliedIndex or "0")),

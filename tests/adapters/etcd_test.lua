@@ -260,7 +260,7 @@ h = mock({
 local s = adapter.status(node, h)
 eq("status: follower", s.role, "follower")
 eq("status: leader mapped through member/list (uint64 beyond int64 as a string)", s.leader, "n3")
-eq("status: term from the header (current, not applied)", s.term, 7)
+eq("status: term is the larger of header.raft_term and raftTerm", s.term, 7)
 eq("status: commit index", s.commit_index, 40)
 eq("status: asked member/list", h.requests[2].url, "http://10.77.0.11:2379/v3/cluster/member/list")
 h = mock({ { status = 200, body = { header = { member_id = "222", raft_term = "7" }, leader = "222" } } })
