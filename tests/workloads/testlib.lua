@@ -1,7 +1,7 @@
 -- tests/workloads/testlib.lua — a tiny test library for the workload tests: a history builder and assertions that name the case.
 --
 -- The tests run with the plain lua5.4 interpreter from the repository root
--- (tests/workloads/run.sh sets package.path), so they need no harness.
+-- (tests/workloads/lua_tests.sh sets package.path), so they need no harness.
 
 local M = {}
 

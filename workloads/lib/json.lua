@@ -8,13 +8,26 @@
 
 local M = {}
 
-M.null = setmetatable({}, { __name = "json.null", __tostring = function() return "null" end })
+-- Inside bin/rapat the harness's own null (hx.null, a light userdata) is the
+-- sentinel, so that values built here cross into the harness's C JSON
+-- conversion as null (a plain table would become []). Outside the harness
+-- (tests, tools) a private table stands in for it.
+local own_null = setmetatable({}, { __name = "json.null", __tostring = function() return "null" end })
+local function harness_null()
+  local ok, hx = pcall(require, "hx")
+  if not ok or type(hx) ~= "table" then return nil end
+  if hx.null ~= nil then return hx.null end
+  if type(hx.json) == "table" then return hx.json.null end
+  return nil
+end
+M.null = harness_null() or own_null
 M.array_mt = { __name = "json.array" }
 
--- True for JSON null however a producer spelled it: our sentinel, nil, or a
+-- True for JSON null however a producer spelled it: the sentinel, nil, or a
 -- NULL light userdata (lua-cjson and many C bindings use one).
 function M.is_null(v)
-  return v == nil or v == M.null or (type(v) == "userdata" and tostring(v):find("^userdata: %(nil%)") ~= nil)
+  return v == nil or v == M.null or v == own_null
+    or (type(v) == "userdata" and tostring(v):find("^userdata: %(nil%)") ~= nil)
 end
 
 local escapes = { ['"'] = '"', ["\\"] = "\\", ["/"] = "/", b = "\b", f = "\f", n = "\n", r = "\r", t = "\t" }
