@@ -23,12 +23,15 @@ local casloop = require("workloads.lib.casloop")
 local json = require("workloads.lib.json")
 local checker = require("workloads.checkers.bank")
 local opts_lib = require("workloads.lib.options")
+local glue = require("workloads.lib.glue")
 
 local NAME = "workloads/bank.lua"
 
 local M = { name = "bank" }
 
-M.defaults = {
+-- Options, with their defaults (the plan loader learns the workload's keys
+-- from this table; --set values arrive typed by the default's type).
+M.options = {
   key = "bank",        -- the register holding the accounts object
   accounts = 5,        -- number of accounts, named a1..aN
   balance = 100,       -- opening balance of each
@@ -46,8 +49,9 @@ M.option_docs = {
   retries = "CAS attempts per transfer before it fails with 'gave up'",
 }
 
-function M.options(given)
-  local o = opts_lib.merge(NAME, M.defaults, given)
+-- Validates and completes options; raises naming the option.
+function M.configure(given)
+  local o = opts_lib.merge(NAME, M.options, given)
   opts_lib.word(NAME, o, "key")
   opts_lib.int(NAME, o, "accounts", 2)
   opts_lib.int(NAME, o, "balance", 0)
@@ -77,7 +81,9 @@ function M.setup(call, o)
   return true
 end
 
-function M.generator(o, rand)
+-- The main phase's operations: next_op_fn(o, rand)() -> op. One stream
+-- serves every client thread.
+function M.next_op_fn(o, rand)
   rand = rand or math.random
   local function pick() return "a" .. (math.floor(rand() * o.accounts) + 1) end
   return function()
@@ -115,11 +121,16 @@ function M.invoke(call, op, o)
   error(string.format("%s: invoke: unknown f %q", NAME, tostring(op.f)), 2)
 end
 
-function M.check(history, o)
-  o = o or M.options({})
+function M.check_history(history, o)
+  o = o or M.configure({})
   return checker.check(history, { total = o.accounts * o.balance, accounts = M.account_names(o) })
 end
 
 M.guards = { require_f = { "transfer" }, final_reads = true }
+
+-- The harness's entry points (workloads/lib/glue.lua).
+M.generator = glue.generator(M)
+M.final_generator = glue.final_generator(M)
+M.check = glue.check(M)
 
 return M

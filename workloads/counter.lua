@@ -18,12 +18,15 @@ local casloop = require("workloads.lib.casloop")
 local json = require("workloads.lib.json")
 local checker = require("workloads.checkers.counter")
 local opts_lib = require("workloads.lib.options")
+local glue = require("workloads.lib.glue")
 
 local NAME = "workloads/counter.lua"
 
 local M = { name = "counter" }
 
-M.defaults = {
+-- Options, with their defaults (the plan loader learns the workload's keys
+-- from this table; --set values arrive typed by the default's type).
+M.options = {
   key = "counter",   -- the register
   max_delta = 5,     -- adds draw their delta from 1..max_delta
   read_ratio = 0.3,  -- share of reads among the main phase's operations
@@ -37,8 +40,9 @@ M.option_docs = {
   retries = "CAS attempts per add before it fails with 'gave up'",
 }
 
-function M.options(given)
-  local o = opts_lib.merge(NAME, M.defaults, given)
+-- Validates and completes options; raises naming the option.
+function M.configure(given)
+  local o = opts_lib.merge(NAME, M.options, given)
   opts_lib.word(NAME, o, "key")
   opts_lib.int(NAME, o, "max_delta", 1)
   opts_lib.ratio(NAME, o, "read_ratio")
@@ -54,7 +58,9 @@ function M.setup(call, o)
   return true
 end
 
-function M.generator(o, rand)
+-- The main phase's operations: next_op_fn(o, rand)() -> op. One stream
+-- serves every client thread.
+function M.next_op_fn(o, rand)
   rand = rand or math.random
   return function()
     if rand() < o.read_ratio then return { f = "read", value = json.null } end
@@ -81,10 +87,15 @@ function M.invoke(call, op, o)
   error(string.format("%s: invoke: unknown f %q", NAME, tostring(op.f)), 2)
 end
 
-function M.check(history, o)
+function M.check_history(history, o)
   return checker.check(history, {})
 end
 
 M.guards = { require_f = { "add" }, final_reads = true }
+
+-- The harness's entry points (workloads/lib/glue.lua).
+M.generator = glue.generator(M)
+M.final_generator = glue.final_generator(M)
+M.check = glue.check(M)
 
 return M

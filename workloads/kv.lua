@@ -17,12 +17,15 @@
 
 local json = require("workloads.lib.json")
 local opts_lib = require("workloads.lib.options")
+local glue = require("workloads.lib.glue")
 
 local NAME = "workloads/kv.lua"
 
 local M = { name = "kv", model = "kv" }
 
-M.defaults = {
+-- Options, with their defaults (the plan loader learns the workload's keys
+-- from this table; --set values arrive typed by the default's type).
+M.options = {
   keys = 8,            -- keys in use at a time
   ops_per_key = 150,   -- operations before a key retires
   read_ratio = 0.4,    -- shares of reads, writes, (the rest) cas
@@ -36,8 +39,9 @@ M.option_docs = {
   write_ratio = "share of writes (0..1); the rest are cas",
 }
 
-function M.options(given)
-  local o = opts_lib.merge(NAME, M.defaults, given)
+-- Validates and completes options; raises naming the option.
+function M.configure(given)
+  local o = opts_lib.merge(NAME, M.options, given)
   opts_lib.int(NAME, o, "keys", 1)
   opts_lib.int(NAME, o, "ops_per_key", 1)
   opts_lib.ratio(NAME, o, "read_ratio")
@@ -51,7 +55,9 @@ end
 
 function M.setup() return true end
 
-function M.generator(o, rand)
+-- The main phase's operations: next_op_fn(o, rand)() -> op. One stream
+-- serves every client thread.
+function M.next_op_fn(o, rand)
   rand = rand or math.random
   local slots, next_key = {}, 0
   for i = 1, o.keys do
@@ -90,5 +96,9 @@ function M.invoke(call, op)
 end
 
 M.guards = { require_f = { "write" } }
+
+-- The harness's entry points (workloads/lib/glue.lua).
+M.generator = glue.generator(M)
+M.check = glue.check(M)
 
 return M

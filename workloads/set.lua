@@ -19,12 +19,15 @@ local casloop = require("workloads.lib.casloop")
 local json = require("workloads.lib.json")
 local checker = require("workloads.checkers.set")
 local opts_lib = require("workloads.lib.options")
+local glue = require("workloads.lib.glue")
 
 local NAME = "workloads/set.lua"
 
 local M = { name = "set" }
 
-M.defaults = {
+-- Options, with their defaults (the plan loader learns the workload's keys
+-- from this table; --set values arrive typed by the default's type).
+M.options = {
   shards = 4,          -- registers the set is spread over
   key_prefix = "set",  -- their keys: <prefix>/<i>
   read_ratio = 0.2,    -- share of reads among the main phase's operations
@@ -41,8 +44,8 @@ M.option_docs = {
 }
 
 -- Validates and completes options; raises naming the option.
-function M.options(given)
-  local o = opts_lib.merge(NAME, M.defaults, given)
+function M.configure(given)
+  local o = opts_lib.merge(NAME, M.options, given)
   opts_lib.int(NAME, o, "shards", 1)
   opts_lib.int(NAME, o, "retries", 1)
   opts_lib.ratio(NAME, o, "read_ratio")
@@ -66,7 +69,9 @@ end
 
 -- A generator: returns next_op(process) -> op. Elements are unique across
 -- processes because one generator serves them all.
-function M.generator(o, rand)
+-- The main phase's operations: next_op_fn(o, rand)() -> op. One stream
+-- serves every client thread.
+function M.next_op_fn(o, rand)
   rand = rand or math.random
   local next_element = 0
   return function()
@@ -121,11 +126,16 @@ function M.invoke(call, op, o)
   error(string.format("%s: invoke: unknown f %q", NAME, tostring(op.f)), 2)
 end
 
-function M.check(history, o)
+function M.check_history(history, o)
   return checker.check(history, { linearizable = o and o.linearizable })
 end
 
 -- What makes a set run vacuous (see workloads/lib/guards.lua).
 M.guards = { require_f = { "add" }, final_reads = true }
+
+-- The harness's entry points (workloads/lib/glue.lua).
+M.generator = glue.generator(M)
+M.final_generator = glue.final_generator(M)
+M.check = glue.check(M)
 
 return M

@@ -104,7 +104,7 @@ function M.run(w, o, store, n, procs, rand)
   end
   local ok, err = w.setup(store.call, o)
   assert(ok, err)
-  local gen = w.generator(o, rand)
+  local gen = w.next_op_fn(o, rand)
   M.gen = gen -- the run's generator, for interfering operations
   local pids, next_pid = {}, procs
   for i = 1, procs do pids[i] = i - 1 end

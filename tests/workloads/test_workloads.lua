@@ -8,7 +8,7 @@ local FLAKY = { p_fail = 0.05, p_info_applied = 0.03, p_info_lost = 0.03 }
 
 local function run(name, store_opts, n, seed, interfere)
   local w = require("workloads." .. name)
-  local o = w.options({})
+  local o = w.configure({})
   local rand = fakedb.rng(seed or 11)
   local store = fakedb.store(store_opts, fakedb.rng((seed or 11) + 1))
   if interfere then
@@ -22,7 +22,7 @@ local function run(name, store_opts, n, seed, interfere)
     end
   end
   local h = fakedb.run(w, o, store, n or 300, 4, rand)
-  local res = analyze.run(h, { name = name, check = w.check, opts = o,
+  local res = analyze.run(h, { name = name, check = w.check_history, opts = o,
                                guards = { require_f = w.guards.require_f, final_reads = w.guards.final_reads,
                                           faults = "partition" } })
   return res, res.checkers[name], h
@@ -86,32 +86,32 @@ end)
 
 T.case("bank: a store that corrupts a balance breaks the total", function()
   local w = require("workloads.bank")
-  local o = w.options({})
+  local o = w.configure({})
   local store = fakedb.store({})
   local h = fakedb.run(w, o, store, 100, 3, fakedb.rng(3))
   store.data.bank.a1 = store.data.bank.a1 + 7 -- a bit flip in the state machine
   fakedb.perform(1, w.final_op())
-  local r = w.check(h, o)
+  local r = w.check_history(h, o)
   T.eq(r.valid, false, "valid")
   T.mentions(r.explanations, "expected 500")
 end)
 
 T.case("bank: transfers never overdraw; refused ones fail", function()
   local w = require("workloads.bank")
-  local o = w.options({ accounts = 2, balance = 3, max_transfer = 5 })
+  local o = w.configure({ accounts = 2, balance = 3, max_transfer = 5 })
   local h = fakedb.run(w, o, fakedb.store({}), 200, 2, fakedb.rng(9))
   local refused = 0
   for _, ev in ipairs(h) do
     if ev.type == "fail" and ev.error == "insufficient funds" then refused = refused + 1 end
   end
   T.truthy(refused > 0, "some transfers refused")
-  T.eq(w.check(h, o).valid, true, "valid")
+  T.eq(w.check_history(h, o).valid, true, "valid")
 end)
 
 T.case("kv: unique values per key, keys retire after ops_per_key", function()
   local w = require("workloads.kv")
-  local o = w.options({ keys = 2, ops_per_key = 10 })
-  local gen = w.generator(o, fakedb.rng(4))
+  local o = w.configure({ keys = 2, ops_per_key = 10 })
+  local gen = w.next_op_fn(o, fakedb.rng(4))
   local per_key, written = {}, {}
   for _ = 1, 200 do
     local op = gen(1)
@@ -129,13 +129,47 @@ T.case("kv: unique values per key, keys retire after ops_per_key", function()
 end)
 
 T.case("options: bad values name the option", function()
-  local ok, err = pcall(require("workloads.bank").options, { accounts = 1 })
+  local ok, err = pcall(require("workloads.bank").configure, { accounts = 1 })
   T.eq(ok, false, "raised")
   T.truthy(tostring(err):find("option accounts must be an integer ≥ 2, got 1", 1, true), tostring(err))
-  ok, err = pcall(require("workloads.set").options, { read_ratio = "lots" })
+  ok, err = pcall(require("workloads.set").configure, { read_ratio = "lots" })
   T.truthy(not ok and tostring(err):find("option read_ratio", 1, true), tostring(err))
-  local o = require("workloads.counter").options({ max_delta = "3" })
+  local o = require("workloads.counter").configure({ max_delta = "3" })
   T.eq(o.max_delta, 3, "--set strings convert")
+end)
+
+T.case("harness entry points: generator(opts, wctx) and check(args) on a history file", function()
+  local json = require("workloads.lib.json")
+  local w = require("workloads.set")
+  local g = w.generator({ shards = 2, read_ratio = 0.5 }, { rand = fakedb.rng(2) })
+  local fs = {}
+  for _ = 1, 50 do fs[g({ process = 1 }).f] = true end
+  T.truthy(fs.add and fs.read, "adds and reads")
+  -- check(args): write a run's history as history.jsonl, as the recorder does.
+  local o = w.configure({})
+  local h = fakedb.run(w, o, fakedb.store(FLAKY), 200, 3, fakedb.rng(8))
+  local path = os.tmpname()
+  local fh = assert(io.open(path, "w"))
+  for _, ev in ipairs(h) do fh:write(json.encode(ev), "\n") end
+  fh:close()
+  local logpath = os.tmpname()
+  local checkers = w.check({ history_path = path, opts = { nemesis = "partition" },
+                             nodes = { { id = "n1", log_path = logpath } } })
+  T.eq(checkers.set.valid, true, "set checker")
+  T.eq(checkers.vacuity.valid, true, "vacuity: " .. table.concat(checkers.vacuity.reasons, "; "))
+  T.truthy(checkers.stats.perf.by_f.add.ok > 50, "perf")
+  T.truthy(checkers.stats.availability.by_fault.partition, "availability per fault")
+  local c2 = w.check({ history_path = path, opts = { nemesis = "partition,kill" } })
+  T.eq(c2.vacuity.valid, "unknown", "kill requested, never happened")
+  -- a crash in a node log makes it invalid
+  fh = assert(io.open(logpath, "w"))
+  fh:write("panic: runtime error: index out of range\n")
+  fh:close()
+  local c3 = w.check({ history_path = path, opts = { nemesis = "partition" },
+                       nodes = { { id = "n1", log_path = logpath } } })
+  T.eq(c3.vacuity.valid, false, "log crash")
+  os.remove(path)
+  os.remove(logpath)
 end)
 
 T.done()

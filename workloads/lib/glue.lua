@@ -1,0 +1,95 @@
+-- workloads/lib/glue.lua — the harness-facing functions of a workload module, built from its pure parts (configure, next_op, final_op, check_history).
+--
+-- The harness (harness/lua/runner.lua) calls, on the workload module:
+--   generator(opts, wctx)        -> a generator (here: a function(ctx) -> op)
+--   final_generator(opts, wctx)  -> the final phase: each thread reads until ok
+--   check(args)                  -> the checkers table for results.json
+--   setup(call, opts), invoke(call, op, opts)  (see docs/workloads.md)
+-- opts are the plan's options (core and the workload's own, declared in the
+-- module's `options` table); wctx = {nodes, concurrency, rand}; args =
+-- {history_path, opts, run_dir, nodes}. The pure parts stay testable with
+-- plain lua5.4; only these functions touch the harness (require "gen", "hx").
+
+local hist = require("workloads.lib.hist")
+local analyze = require("workloads.lib.analyze")
+
+local M = {}
+
+-- generator(opts, wctx): one shared op stream for all client threads.
+function M.generator(wl)
+  return function(opts, wctx)
+    local o = wl.configure(opts)
+    local rand = (wctx and wctx.rand) or math.random
+    local next_op = wl.next_op_fn(o, function() return rand() end)
+    return function(ctx) return next_op(ctx and ctx.process) end
+  end
+end
+
+-- final_generator(opts, wctx): every client thread repeats the workload's
+-- final read until one completes ok (the runner bounds the phase in time).
+function M.final_generator(wl)
+  return function(opts, wctx)
+    local gen = require("gen")
+    return gen.each_thread(function()
+      return gen.until_ok(function() return wl.final_op() end)
+    end)
+  end
+end
+
+-- The requested fault kinds, as the nemesis option spells them.
+local function requested_faults(opts)
+  local n = opts and opts.nemesis
+  if type(n) ~= "string" or n == "none" or n == "" then return {} end
+  local out = {}
+  for w in n:gmatch("[^,%s]+") do out[#out + 1] = w end
+  return out
+end
+
+-- Guard options from the module's declared guards and the plan's options:
+-- the plan may set min_ok, min_ok_ratio, allow_crash (and faults_required =
+-- false to skip the "requested fault took effect" guard).
+function M.guard_options(wl, opts, nodes)
+  local g = {}
+  for k, v in pairs(wl.guards or {}) do g[k] = v end
+  opts = opts or {}
+  g.min_ok, g.min_ok_ratio, g.allow_crash = opts.min_ok, opts.min_ok_ratio, opts.allow_crash
+  if opts.faults_required ~= false then g.faults = requested_faults(opts) end
+  if nodes then
+    g.logs = {}
+    for _, n in ipairs(nodes) do
+      if n.log_path then g.logs[#g.logs + 1] = n.log_path end
+    end
+  end
+  return g
+end
+
+-- check(args): the workload's Lua checker, the vacuity guards and the
+-- statistics; for workloads with a `model` also the C linearizability
+-- checker (hx.check.linearizable). Returns the checkers table.
+function M.check(wl)
+  return function(args)
+    local history, err = hist.load(args.history_path)
+    if not history then error("workloads/" .. wl.name .. ".lua: check: " .. tostring(err), 0) end
+    local o = wl.configure(args.opts or {})
+    local res = analyze.run(history, {
+      name = wl.name,
+      check = wl.check_history and function(h) return wl.check_history(h, o) end or nil,
+      guards = M.guard_options(wl, args.opts, args.nodes),
+    })
+    local checkers = res.checkers
+    if wl.model then
+      local ok, hx = pcall(require, "hx")
+      if ok and hx.check and hx.check.linearizable then
+        local r, msg = hx.check.linearizable(args.history_path, {
+          model = wl.model, time_limit = args.opts and args.opts.check_time_limit })
+        checkers.linearizable = r or { valid = "unknown", reason = tostring(msg) }
+      end
+    end
+    -- Statistics travel as a checker that is always valid until results.json
+    -- has its own "perf"/"availability" fields (see docs/workloads.md).
+    checkers.stats = { valid = true, perf = res.perf, availability = res.availability }
+    return checkers
+  end
+end
+
+return M
