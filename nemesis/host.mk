@@ -46,6 +46,30 @@ NEM_HOST_PROGS += $(BIN)/librapat_clock.so $(BIN)/rapat-clock $(NEM_CLOCK_TESTS)
 FAST_TESTS += $(NEM_CLOCK_TESTS)
 INTEG_TESTS += $(NEM_CLOCK_INTEG)
 
+
+# ---- disks ----------------------------------------------------------------
+NEM_LAZYFS_OBJS := $(BUILD)/nemesis/disk/nem_lazyfs_cache.o
+NEM_DISK_OBJS := $(BUILD)/nemesis/disk/nem_lazyfs_ctl.o
+OBJS_ALL += $(NEM_LAZYFS_OBJS) $(NEM_DISK_OBJS)
+
+$(BIN)/rapat-lazyfs: $(BUILD)/nemesis/disk/rapat_lazyfs.o $(NEM_LAZYFS_OBJS)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,fuse3) -lpthread
+
+$(BUILD)/tests/unit/test_nem_lazyfs_cache: $(BUILD)/tests/unit/test_nem_lazyfs_cache.o $(NEM_LAZYFS_OBJS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,cmocka) -lpthread
+$(BUILD)/tests/integration/nemesis_disk_lazyfs: $(BUILD)/tests/integration/nemesis_disk_lazyfs.o $(NEM_DISK_OBJS) \
+		$(BIN)/rapat-lazyfs
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^)
+
+NEM_DISK_TESTS := $(BUILD)/tests/unit/test_nem_lazyfs_cache
+NEM_DISK_INTEG := $(BUILD)/tests/integration/nemesis_disk_lazyfs
+PROGS += $(BIN)/rapat-lazyfs $(NEM_DISK_TESTS) $(NEM_DISK_INTEG)
+NEM_HOST_PROGS += $(BIN)/rapat-lazyfs $(NEM_DISK_TESTS) $(NEM_DISK_INTEG)
+FAST_TESTS += $(NEM_DISK_TESTS)
+INTEG_TESTS += $(NEM_DISK_INTEG)
+
 # Build only this module's targets (others may be mid-edit): make nemesis-host
 nemesis-host: $(NEM_HOST_PROGS)
 .PHONY: nemesis-host

@@ -1,0 +1,65 @@
+/* nem_lazyfs.h — harness API for rapat-lazyfs, the FUSE filesystem that
+ * loses unsynced writes: start it over a node's data directory, tell it to
+ * drop unsynced data after killing the node, stop it at the end.
+ *
+ * Harness flow per node (docs/nemesis.md has the full story):
+ *   setup:    nem_lazyfs_start({ .mountpoint = data_dir, .ctl_path = ... })
+ *             before the node's first start; node processes see data_dir
+ *             as usual (same mount namespace).
+ *   kill:     SIGKILL the node, reap it, then nem_lazyfs_lose_unsynced()
+ *             (record "disk-start"/"disk-end" with the stats), then restart.
+ *   teardown: nem_lazyfs_stop() (unmounts; a clean unmount makes the
+ *             remaining data durable, like umount(8)).
+ * One rapat-lazyfs process serves one mount; it needs /dev/fuse and root
+ * (or a user namespace that may mount FUSE, or fusermount3).
+ *
+ * Errors: int return, 0 = ok, -1 with a message in err (errlen bytes).
+ * Blocking: every call blocks (bounded by its timeout); run them from the
+ * harness's blocking-work context, not inside a latency-critical callback.
+ */
+#ifndef NEM_LAZYFS_H
+#define NEM_LAZYFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct nem_lazyfs_opts {
+	const char *binary;      /* path of rapat-lazyfs; NULL = "bin/rapat-lazyfs" */
+	const char *mountpoint;  /* the node's data directory (must exist) */
+	const char *backing;     /* NULL: mount over mountpoint, keeping its contents
+	                          * as the durable store (opened before mounting) */
+	const char *ctl_path;    /* unix socket path for commands (< 108 bytes) */
+	const char *log_path;    /* stdout+stderr of the daemon; NULL = /dev/null */
+	int timeout_ms;          /* how long to wait for the mount; 0 = 10000 */
+};
+
+struct nem_lazyfs_stats {
+	uint64_t files;        /* files that had unsynced data */
+	uint64_t dirty_bytes;  /* page-granular bytes of unsynced data */
+};
+
+/* Fork+exec the daemon and wait until it answers "ping" (mounted). *pid is
+ * the daemon; the caller reaps it (nem_lazyfs_stop does). On failure the
+ * daemon is killed and reaped. */
+int nem_lazyfs_start(const struct nem_lazyfs_opts *o, pid_t *pid, char *err, size_t errlen);
+
+/* Send one command line ("crash", "sync", "stats", "ping") and read the
+ * one-line reply into reply (without the newline). A reply starting with
+ * "error" is returned as -1 with the reply in err. */
+int nem_lazyfs_command(const char *ctl_path, const char *cmd, char *reply, size_t replylen,
+                       char *err, size_t errlen);
+
+/* "crash": discard every write not yet fsynced; st (may be NULL) receives
+ * what was lost. Call after the node's processes are dead. */
+int nem_lazyfs_lose_unsynced(const char *ctl_path, struct nem_lazyfs_stats *st, char *err, size_t errlen);
+/* "sync": make everything durable (a checkpoint). */
+int nem_lazyfs_sync(const char *ctl_path, char *err, size_t errlen);
+int nem_lazyfs_stats(const char *ctl_path, struct nem_lazyfs_stats *st, char *err, size_t errlen);
+
+/* SIGTERM the daemon, wait up to timeout_ms (0 = 10000) for it to unmount
+ * and exit, then SIGKILL; finally detach the mount if it is still there
+ * (umount2 MNT_DETACH), so a dead daemon never leaves a broken mount. */
+int nem_lazyfs_stop(pid_t pid, const char *mountpoint, int timeout_ms, char *err, size_t errlen);
+
+#endif
