@@ -1,0 +1,56 @@
+# raftnode/server.mk — bin/raftnode (the real Raft KV server), its unit
+# tests, integration test, benchmark and fuzz targets. `make raftnode`
+# builds only this module (and the core library it links).
+#
+# Pure parts (no libevent, no core): util, wire, wal, snap, kv — these are
+# what the unit tests and fuzz targets link.
+
+SRV_PURE_OBJS := $(addprefix $(BUILD)/raftnode/server/,srv_util.o srv_wire.o srv_wal.o srv_snap.o srv_kv.o)
+SRV_OBJS := $(SRV_PURE_OBJS) $(addprefix $(BUILD)/raftnode/server/,srv_log.o srv_flags.o srv_transport.o \
+              srv_node.o srv_http.o main.o)
+SRV_LIBS := $(call pkglibs,libevent jansson)
+OBJS_ALL += $(SRV_OBJS)
+
+$(BIN)/raftnode: $(SRV_OBJS) $(RAFT_LIB)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(SRV_LIBS)
+
+# ---- unit tests (cmocka; pure, fast: also under SANITIZE) ----
+SRV_UNIT := test_wal test_wire test_kv
+$(BUILD)/tests/unit/test_wal: $(BUILD)/tests/unit/test_wal.o $(SRV_PURE_OBJS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,cmocka jansson)
+$(BUILD)/tests/unit/test_wire: $(BUILD)/tests/unit/test_wire.o $(SRV_PURE_OBJS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,cmocka jansson)
+$(BUILD)/tests/unit/test_kv: $(BUILD)/tests/unit/test_kv.o $(SRV_PURE_OBJS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,cmocka jansson)
+SRV_UNIT_BINS := $(addprefix $(BUILD)/tests/unit/,$(SRV_UNIT))
+FAST_TESTS += $(SRV_UNIT_BINS)
+
+# ---- fuzz targets: libFuzzer with FUZZ=1, corpus replay otherwise ----
+FUZZ_TARGETS += fuzz_wire fuzz_wal
+ifneq ($(FUZZ),)
+$(BUILD)/fuzz/fuzz_wire $(BUILD)/fuzz/fuzz_wal: $(BUILD)/fuzz/%: $(BUILD)/tests/fuzz/%.o $(SRV_PURE_OBJS)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(call pkglibs,jansson)
+else
+$(BUILD)/fuzz/fuzz_wire $(BUILD)/fuzz/fuzz_wal: $(BUILD)/fuzz/%: $(BUILD)/tests/fuzz/%.o \
+		$(BUILD)/tests/fuzz/replay_main.o $(SRV_PURE_OBJS)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,jansson)
+endif
+FAST_TESTS += $(BUILD)/fuzz/fuzz_wire:tests/fuzz/corpus/wire $(BUILD)/fuzz/fuzz_wal:tests/fuzz/corpus/wal
+
+# ---- benchmark client and integration test ----
+$(BIN)/kvbench: $(BUILD)/tests/bench/kvbench.o
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,libcurl) -lpthread -lm
+
+SRV_PROGS := $(BIN)/raftnode $(BIN)/kvbench $(SRV_UNIT_BINS) $(BUILD)/fuzz/fuzz_wire $(BUILD)/fuzz/fuzz_wal
+PROGS += $(SRV_PROGS)
+INTEG_TESTS += tests/integration/raftnode_cluster.sh
+BENCHES += tests/bench/raftnode_bench.sh
+
+raftnode: $(SRV_PROGS)
+.PHONY: raftnode
