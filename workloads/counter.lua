@@ -94,6 +94,7 @@ end
 M.guards = { require_f = { "add" }, final_reads = true }
 
 -- The harness's entry points (workloads/lib/glue.lua).
+glue.declare_guard_options(M.options)
 M.generator = glue.generator(M)
 M.final_generator = glue.final_generator(M)
 M.check = glue.check(M)

@@ -98,6 +98,7 @@ end
 M.guards = { require_f = { "write" } }
 
 -- The harness's entry points (workloads/lib/glue.lua).
+glue.declare_guard_options(M.options)
 M.generator = glue.generator(M)
 M.check = glue.check(M)
 

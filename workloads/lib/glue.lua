@@ -15,6 +15,23 @@ local analyze = require("workloads.lib.analyze")
 
 local M = {}
 
+-- Plan options every workload of this kind declares (merged into its
+-- `options` table), so that plans and --set can tune the vacuity guards.
+M.guard_options_defaults = {
+  min_ok = 20,            -- fewer ok client operations: unknown
+  min_ok_ratio = 0.05,    -- smaller share of ok among invoked: unknown
+  allow_crash = false,    -- a node dying on its own and staying dead is tolerated
+  faults_required = true, -- every fault kind in `nemesis` must have started
+}
+
+-- Adds the guard options to a workload's options table.
+function M.declare_guard_options(options)
+  for k, v in pairs(M.guard_options_defaults) do
+    if options[k] == nil then options[k] = v end
+  end
+  return options
+end
+
 -- generator(opts, wctx): one shared op stream for all client threads.
 function M.generator(wl)
   return function(opts, wctx)

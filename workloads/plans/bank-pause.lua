@@ -1,0 +1,17 @@
+-- workloads/plans/bank-pause.lua — the bank workload under pause faults.
+--
+-- Workload: transfers between accounts by CAS of one object; every read keeps the total, no negative balance.
+-- Faults: SIGSTOP of one node or a minority every 10 s, resumed 10 s later.
+-- docs/workloads.md describes the options and what the checker reports.
+return {
+  name = "bank-pause",
+  workload = "bank",
+  nemesis = "pause",
+  pause_targets = "one,minority",
+  nemesis_interval = 10,
+  time_limit = 60,
+  concurrency = 5,
+  rate = 100,
+  accounts = 5,
+  balance = 100,
+}
