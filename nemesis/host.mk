@@ -70,6 +70,22 @@ NEM_HOST_PROGS += $(BIN)/rapat-lazyfs $(NEM_DISK_TESTS) $(NEM_DISK_INTEG)
 FAST_TESTS += $(NEM_DISK_TESTS)
 INTEG_TESTS += $(NEM_DISK_INTEG)
 
+# corruption helpers
+NEM_CORRUPT_OBJS := $(BUILD)/nemesis/disk/nem_corrupt.o
+OBJS_ALL += $(NEM_CORRUPT_OBJS)
+$(BIN)/rapat-corrupt: $(BUILD)/nemesis/disk/rapat_corrupt_main.o $(NEM_CORRUPT_OBJS)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lm
+$(BUILD)/tests/unit/test_nem_corrupt: $(BUILD)/tests/unit/test_nem_corrupt.o $(NEM_CORRUPT_OBJS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,cmocka) -lm
+$(BUILD)/tests/integration/nemesis_disk_corrupt: $(BUILD)/tests/integration/nemesis_disk_corrupt.o $(BIN)/rapat-corrupt
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(call pkglibs,jansson)
+PROGS += $(BIN)/rapat-corrupt $(BUILD)/tests/unit/test_nem_corrupt $(BUILD)/tests/integration/nemesis_disk_corrupt
+NEM_HOST_PROGS += $(BIN)/rapat-corrupt $(BUILD)/tests/unit/test_nem_corrupt $(BUILD)/tests/integration/nemesis_disk_corrupt
+FAST_TESTS += $(BUILD)/tests/unit/test_nem_corrupt
+INTEG_TESTS += $(BUILD)/tests/integration/nemesis_disk_corrupt
+
 # Build only this module's targets (others may be mid-edit): make nemesis-host
 nemesis-host: $(NEM_HOST_PROGS)
 .PHONY: nemesis-host
