@@ -1,0 +1,293 @@
+-- harness/lua/nemesis.lua — fault packages (partition, kill, pause) with inject/heal/final functions, and the schedule that alternates start/stop every nemesis_interval seconds.
+--
+-- A package is a table
+--   { kind = "partition",
+--     start = function(env) -> value | nil, err   -- put the fault in force
+--     stop  = function(env) -> value | nil, err   -- heal it (only when active)
+--     final = function(env) -> value | nil         -- heal whatever is left,
+--                                                 -- idempotent; value = what it healed
+--     active = false }
+-- env (built by the runner): nodes (node handles, see runner.lua), rand,
+-- adapter, http, opts (the plan options), status(node) (the adapter's status
+-- or nil), start_node(node) (restart through the adapter).
+-- The schedule emits ops {f = "<kind>-start"|"<kind>-end"} for the nemesis
+-- thread; the runner calls start/stop and records what they return as the
+-- event's value. New kinds (clock, disk, packet, member) register here with
+-- nemesis.register(kind, constructor).
+
+local gen = require("gen")
+local hx = require("hx")
+
+local M = {}
+local constructors = {}
+
+function M.register(kind, ctor) constructors[kind] = ctor end
+
+-- Every kind the contract names; those without a constructor are rejected
+-- at plan load with a clear message.
+M.KINDS = { partition = true, kill = true, pause = true, clock = true, disk = true,
+            packet = true, member = true }
+
+function M.available(kind) return constructors[kind] ~= nil end
+
+local function shuffled(list, rand)
+  local c = {}
+  for i, v in ipairs(list) do c[i] = v end
+  for i = #c, 2, -1 do
+    local j = rand(1, i)
+    c[i], c[j] = c[j], c[i]
+  end
+  return c
+end
+
+local function ids(nodes)
+  local r = {}
+  for i, n in ipairs(nodes) do r[i] = n.id end
+  return r
+end
+
+-- ---------------------------------------------------------------- grudges
+-- A grudge maps a node id to the ids whose packets it drops (one-way by
+-- construction; a symmetric cut lists both directions).
+
+-- Components (lists of ids) -> complete grudge: nobody hears anyone outside
+-- its own component.
+function M.complete_grudge(components)
+  local comp_of = {}
+  for ci, comp in ipairs(components) do
+    for _, id in ipairs(comp) do comp_of[id] = ci end
+  end
+  local g = {}
+  for id, ci in pairs(comp_of) do
+    local drops = {}
+    for other, cj in pairs(comp_of) do
+      if cj ~= ci then drops[#drops + 1] = other end
+    end
+    table.sort(drops)
+    if #drops > 0 then g[id] = drops end
+  end
+  return g
+end
+
+local topologies = {}
+
+-- One random node cut off from everyone.
+function topologies.one(all, rand)
+  local s = shuffled(all, rand)
+  local rest = {}
+  for i = 2, #s do rest[#rest + 1] = s[i] end
+  return M.complete_grudge({ { s[1] }, rest })
+end
+
+-- A random majority and minority.
+function topologies.majority(all, rand)
+  local s = shuffled(all, rand)
+  local m = #s // 2 + 1
+  local a, b = {}, {}
+  for i, id in ipairs(s) do
+    if i <= m then a[#a + 1] = id else b[#b + 1] = id end
+  end
+  return M.complete_grudge({ a, b })
+end
+
+-- Two halves plus one bridge node that hears both sides.
+function topologies.bridge(all, rand)
+  if #all < 3 then return topologies.one(all, rand) end
+  local s = shuffled(all, rand)
+  local bridge = s[1]
+  local half = (#s - 1) // 2
+  local a, b = {}, {}
+  for i = 2, #s do
+    if i - 1 <= half then a[#a + 1] = s[i] else b[#b + 1] = s[i] end
+  end
+  local g = M.complete_grudge({ a, b })
+  g[bridge] = nil
+  return g
+end
+
+-- Majorities ring: every node hears a majority (its neighbours on a random
+-- ring), and no two nodes hear the same majority.
+function topologies.ring(all, rand)
+  local s = shuffled(all, rand)
+  local n = #s
+  local m = n // 2 + 1
+  local g = {}
+  for i = 1, n do
+    local hears = {}
+    for d = -((m - 1) // 2), m // 2 do
+      hears[s[((i - 1 + d) % n) + 1]] = true
+    end
+    local drops = {}
+    for _, id in ipairs(s) do
+      if not hears[id] then drops[#drops + 1] = id end
+    end
+    table.sort(drops)
+    if #drops > 0 then g[s[i]] = drops end
+  end
+  return g
+end
+
+-- The current leader (asked through the adapter's status) cut off.
+function topologies.leader(all, rand, env)
+  local leader = env.find_leader and env.find_leader()
+  if not leader then return topologies.one(all, rand), "one (no leader known)" end
+  local rest = {}
+  for _, id in ipairs(all) do
+    if id ~= leader then rest[#rest + 1] = id end
+  end
+  return M.complete_grudge({ { leader }, rest })
+end
+M.topologies = topologies
+
+local function split_list(s)
+  local r = {}
+  for w in tostring(s):gmatch("[^,%s]+") do r[#r + 1] = w end
+  return r
+end
+M.split_list = split_list
+
+-- ---------------------------------------------------------------- packages
+
+M.register("partition", function(env)
+  local names = split_list(env.opts.partitions)
+  for _, t in ipairs(names) do
+    if not topologies[t] then
+      error(string.format("unknown partition topology '%s' (known: one, majority, bridge, ring, leader)", t), 0)
+    end
+  end
+  local p = { kind = "partition", active = false }
+  function p.start(e)
+    local name = names[e.rand(1, #names)]
+    local grudge = topologies[name](ids(e.nodes), e.rand, e)
+    local ok, err = hx.net.partition(grudge)
+    if not ok then return nil, err end
+    p.active, p.grudge = true, grudge
+    hx.log("partition " .. name .. ": " .. hx.json.encode(grudge))
+    return grudge
+  end
+  function p.stop(e)
+    local ok, err = hx.net.heal()
+    if not ok then return nil, err end
+    p.active = false
+    return p.grudge
+  end
+  function p.final(e)
+    local ok, err = hx.net.heal() -- always, even if we think nothing is in force
+    if not ok then hx.say("final heal of partitions failed: " .. tostring(err)) end
+    if p.active then
+      p.active = false
+      return p.grudge
+    end
+    return nil
+  end
+  return p
+end)
+
+-- Targets for process faults: "one", "minority", "majority", "all".
+local function pick_targets(e, spec)
+  local specs = split_list(spec)
+  local which = specs[e.rand(1, #specs)]
+  local s = shuffled(e.nodes, e.rand)
+  local n = #s
+  local k = ({ one = 1, minority = (n - 1) // 2, majority = n // 2 + 1, all = n })[which] or 1
+  if k < 1 then k = 1 end
+  local r = {}
+  for i = 1, k do r[i] = s[i] end
+  return r
+end
+
+local function process_package(kind, inject, heal, in_fault_state)
+  return function(env)
+    local p = { kind = kind, active = false, targets = {} }
+    function p.start(e)
+      local hit = {}
+      local errs = {}
+      for _, node in ipairs(pick_targets(e, e.opts[kind .. "_targets"])) do
+        local ok, err = inject(e, node)
+        if ok then hit[#hit + 1] = node else errs[#errs + 1] = node.id .. ": " .. tostring(err) end
+      end
+      if #hit == 0 then return nil, table.concat(errs, "; ") end
+      p.active, p.targets = true, hit
+      return ids(hit)
+    end
+    function p.stop(e)
+      local healed = {}
+      for _, node in ipairs(p.targets) do
+        local ok, err = heal(e, node)
+        if ok then healed[#healed + 1] = node.id
+        else hx.say(kind .. "-end: " .. node.id .. ": " .. tostring(err)) end
+      end
+      p.active, p.targets = false, {}
+      return healed
+    end
+    -- Heals every node in the fault's state, whoever put it there.
+    function p.final(e)
+      local healed = {}
+      for _, node in ipairs(e.nodes) do
+        if in_fault_state(node) then
+          local ok, err = heal(e, node)
+          if ok then healed[#healed + 1] = node.id
+          else hx.say("final heal (" .. kind .. ") of " .. node.id .. " failed: " .. tostring(err)) end
+        end
+      end
+      local was = p.active
+      p.active, p.targets = false, {}
+      if #healed == 0 and not was then return nil end
+      return healed
+    end
+    return p
+  end
+end
+
+M.register("kill", process_package("kill",
+  function(e, node) return node:kill() end,
+  function(e, node) return e.start_node(node) end,
+  function(node) return node.state == "down" end))
+
+M.register("pause", process_package("pause",
+  function(e, node) return node:pause() end,
+  function(e, node) return node:resume() end,
+  function(node) return node.state == "paused" end))
+
+-- ---------------------------------------------------------------- schedule
+
+-- Builds the packages for a comma list of kinds ("" or "none": no faults).
+function M.build(kinds, env)
+  local pkgs = {}
+  for _, k in ipairs(split_list(kinds)) do
+    if k ~= "none" then
+      local ctor = constructors[k]
+      if not ctor then error("nemesis kind '" .. k .. "' is not available in this build", 0) end
+      pkgs[#pkgs + 1] = ctor(env)
+    end
+  end
+  return pkgs
+end
+
+-- The main-phase schedule: wait interval, start a random package's fault,
+-- wait interval, stop it; repeat. One fault at a time keeps every interval
+-- attributable to one cause.
+function M.schedule(pkgs, interval)
+  if #pkgs == 0 then return gen.seq({}) end
+  local state, current = "wait", nil
+  return gen.fn(function(ctx)
+    if state == "wait" then
+      state = "start"
+      return { type = "sleep", value = interval }
+    elseif state == "start" then
+      current = pkgs[ctx.rand(1, #pkgs)]
+      state = "wait2"
+      return { f = current.kind .. "-start", package = current }
+    elseif state == "wait2" then
+      state = "stop"
+      return { type = "sleep", value = interval }
+    else
+      state = "wait"
+      local p = current
+      current = nil
+      return { f = p.kind .. "-end", package = p }
+    end
+  end)
+end
+
+return M

@@ -1,0 +1,305 @@
+-- harness/lua/runner.lua — the standard test shape, run as the harness's main task: start nodes → main phase (clients + nemesis, time-limited) → final heal (always) → recovery → final phase → checkers.
+--
+-- run(loaded) returns a table for the C side:
+--   { checkers = {name = result}, reason = string|nil,
+--     exit = 2|4|nil, error = message|nil }
+-- Errors never escape: a usage problem found late (e.g. an adapter's start
+-- returning garbage) is exit 2, anything else the harness could not do is
+-- exit 4, and in every case the final heal runs first.
+local hx = require("hx")
+local gen = require("gen")
+local nemesis = require("nemesis")
+local client_v1 = require("client_v1")
+
+local M = {}
+
+local http = { request = hx.http.request }
+
+local function tail(path, n)
+  local f = io.open(path, "r")
+  if not f then return "(no log)" end
+  local lines = {}
+  for l in f:lines() do
+    lines[#lines + 1] = l
+    if #lines > n then table.remove(lines, 1) end
+  end
+  f:close()
+  if #lines == 0 then return "(empty log)" end
+  return "    " .. table.concat(lines, "\n    ")
+end
+
+local function harness_error(msg) error({ harness = msg }, 0) end
+local function usage_error(msg) error({ usage = msg }, 0) end
+
+function M.run(loaded)
+  local opts = loaded.options
+  local adapter = loaded.adapter
+  local wl = loaded.workload
+  local rand = math.random
+  local aname = loaded.adapter_path
+
+  -- Node tables as the contract gives them to adapters, and the handles.
+  local nodes, handles, by_id = {}, {}, {}
+  for i, h in ipairs(hx.nodes) do
+    nodes[i] = { id = h.id, ip = h.ip, client_port = h.client_port, peer_port = h.peer_port,
+                 data_dir = h.data_dir, log_path = h.log_path, index = i }
+    handles[i] = h
+    by_id[h.id] = i
+  end
+  local cluster = { nodes = nodes, seed = hx.seed, options = opts, root = hx.root, run_dir = hx.run_dir }
+  for _, n in ipairs(nodes) do
+    if adapter.client_url then n.url = adapter.client_url(n) end
+  end
+
+  local function start_node(i)
+    local ok, cmd = pcall(adapter.start, nodes[i], cluster)
+    if not ok then usage_error(aname .. ": start(" .. nodes[i].id .. "): " .. tostring(cmd)) end
+    if type(cmd) ~= "table" or type(cmd.argv) ~= "table" or #cmd.argv == 0 then
+      usage_error(aname .. ": start(" .. nodes[i].id .. ") must return {argv = {...}, env = {...}}")
+    end
+    return handles[i]:spawn({ argv = cmd.argv, env = cmd.env })
+  end
+
+  local function node_ready(i)
+    if adapter.ready then
+      local ok, r = pcall(adapter.ready, nodes[i], http)
+      return ok and r
+    end
+    local status = hx.http.request({ url = nodes[i].url .. "/v1/status", timeout = 1 })
+    return status == 200
+  end
+
+  -- ---------------------------------------------------------- start nodes
+  local t0 = hx.now()
+  for i = 1, #nodes do
+    local ok, err = start_node(i)
+    if not ok then harness_error("could not start node " .. nodes[i].id .. ": " .. tostring(err)) end
+  end
+  local waiters = {}
+  for i = 1, #nodes do
+    waiters[i] = hx.spawn(function()
+      local deadline = hx.now() + opts.start_timeout
+      while hx.now() < deadline do
+        if handles[i].state == "down" then
+          return nil, string.format("node %s exited during startup; last lines of %s:\n%s",
+                                    nodes[i].id, nodes[i].log_path, tail(nodes[i].log_path, 15))
+        end
+        if node_ready(i) then return true end
+        if hx.stopping() then return nil, "interrupted" end
+        hx.sleep(0.1)
+      end
+      return nil, string.format("node %s not ready after %g s; last lines of %s:\n%s", nodes[i].id,
+                                opts.start_timeout, nodes[i].log_path, tail(nodes[i].log_path, 15))
+    end)
+  end
+  for i = 1, #nodes do
+    local ok, ready, err = waiters[i]:join()
+    if not ok then harness_error(tostring(ready)) end
+    if not ready then harness_error(err) end
+  end
+  hx.say(string.format("%d nodes ready in %.0f ms", #nodes, (hx.now() - t0) * 1000))
+  hx.record({ process = "nemesis", type = "info", f = "nodes-ready",
+              value = { nodes = #nodes, ms = math.floor((hx.now() - t0) * 1000) } })
+
+  -- ---------------------------------------------------------- the pieces
+  local invoke
+  if adapter.invoke then
+    invoke = function(i, op)
+      return adapter.invoke(nodes[i], http, op)
+    end
+  else
+    invoke = function(i, op) return client_v1.invoke(nodes[i].url, op, opts.op_timeout) end
+  end
+
+  local function find_leader()
+    for i, n in ipairs(nodes) do
+      if handles[i].state == "running" then
+        local st
+        if adapter.status then
+          local ok, r = pcall(adapter.status, n, http)
+          st = ok and r or nil
+        elseif n.url then
+          local status, body = hx.http.request({ url = n.url .. "/v1/status", timeout = 1 })
+          if status == 200 then st = hx.json.decode(body) end
+        end
+        if type(st) == "table" then
+          if st.role == "leader" then return n.id end
+          if type(st.leader) == "string" and by_id[st.leader] then return st.leader end
+        end
+      end
+    end
+    return nil
+  end
+
+  local env = {
+    nodes = handles, rand = rand, opts = opts, adapter = adapter, http = http,
+    find_leader = find_leader,
+    start_node = function(h) return start_node(by_id[h.id]) end,
+  }
+  local ok_pk, pkgs = pcall(nemesis.build, opts.nemesis, env)
+  if not ok_pk then usage_error(tostring(pkgs)) end
+
+  local in_flight = 0
+  local function count_in_flight() return in_flight end
+
+  -- One client thread: pulls ops from g until it is exhausted or a stop.
+  local function client_thread(thread, g, process)
+    local ni = (thread - 1) % #nodes + 1
+    while not hx.stopping() do
+      local ctx = { time = hx.now(), thread = thread, process = process, rand = rand,
+                    in_flight = count_in_flight }
+      local op, t = g:op(ctx)
+      if op == nil then break end
+      if op == gen.PENDING then
+        local dt = t and (t - hx.now()) or 0.01
+        hx.sleep(math.max(0.0005, math.min(dt, 0.05)))
+      elseif op.type == "sleep" then
+        hx.sleep(op.value)
+      elseif op.type == "log" then
+        hx.log(op.value)
+      else
+        hx.record({ process = process, type = "invoke", f = op.f, key = op.key, value = op.value })
+        in_flight = in_flight + 1
+        local ok, c = pcall(invoke, ni, op)
+        in_flight = in_flight - 1
+        if not ok then
+          hx.log("client " .. process .. " " .. op.f .. ": " .. tostring(c))
+          c = { type = "info", error = "client error: " .. tostring(c) }
+        elseif type(c) ~= "table" or (c.type ~= "ok" and c.type ~= "fail" and c.type ~= "info") then
+          c = { type = "info", error = "invoke returned no valid completion" }
+        end
+        local value = c.value
+        if value == nil and op.f ~= "read" then value = op.value end
+        hx.record({ process = process, type = c.type, f = op.f, key = op.key, value = value,
+                    node = nodes[ni].id, error = c.error })
+        g:update(ctx, op, c)
+        -- An indeterminate op crashed this process: continue as a new one.
+        if c.type == "info" then process = process + opts.concurrency end
+      end
+    end
+    return process
+  end
+
+  local function run_clients(g, processes)
+    local tasks = {}
+    for i = 1, opts.concurrency do tasks[i] = hx.spawn(client_thread, i, g, processes[i]) end
+    for i = 1, opts.concurrency do
+      local ok, p = tasks[i]:join()
+      if not ok then error(p, 0) end
+      processes[i] = p
+    end
+  end
+
+  local function record_fault(f, value, err)
+    hx.record({ process = "nemesis", type = "info", f = f, value = value, error = err })
+  end
+
+  local function nemesis_thread(g, deadline)
+    while not hx.stopping() do
+      local ctx = { time = hx.now(), thread = "nemesis", process = "nemesis", rand = rand,
+                    in_flight = count_in_flight }
+      if ctx.time >= deadline then break end
+      local op, t = g:op(ctx)
+      if op == nil then break end
+      if op == gen.PENDING then
+        hx.sleep(math.max(0.001, math.min((t or ctx.time + 0.05) - ctx.time, deadline - ctx.time)))
+      elseif op.type == "sleep" then
+        hx.sleep(math.max(0, math.min(op.value, deadline - hx.now())))
+      elseif op.type == "log" then
+        hx.log(op.value)
+      elseif op.package then
+        local p = op.package
+        if op.f:match("%-start$") then
+          local v, err = p.start(env)
+          if v ~= nil then record_fault(op.f, v)
+          else
+            hx.say(op.f .. " failed: " .. tostring(err))
+            record_fault(p.kind .. "-failed", nil, tostring(err))
+          end
+        elseif p.active then
+          local v, err = p.stop(env)
+          if v ~= nil then record_fault(op.f, v)
+          else hx.say(op.f .. " failed: " .. tostring(err)) end
+        end
+      end
+    end
+  end
+
+  -- ---------------------------------------------------------- main phase
+  local processes = {}
+  for i = 1, opts.concurrency do processes[i] = i - 1 end
+  local wctx = { nodes = nodes, concurrency = opts.concurrency, rand = rand }
+  local phase_err
+  local main_ok, main_err = pcall(function()
+    local g = wl.generator(opts, wctx)
+    g = gen.time_limit(opts.time_limit, gen.rate(opts.rate, g))
+    local deadline = hx.now() + opts.time_limit
+    hx.log("main phase: " .. opts.time_limit .. " s, concurrency " .. opts.concurrency ..
+           ", rate " .. opts.rate .. ", nemesis " .. opts.nemesis)
+    local nem = hx.spawn(nemesis_thread, nemesis.schedule(pkgs, opts.nemesis_interval), deadline)
+    run_clients(g, processes)
+    local ok, err = nem:join()
+    if not ok then error(err, 0) end
+  end)
+  if not main_ok then
+    phase_err = main_err
+    hx.say("main phase failed: " .. (type(main_err) == "table" and (main_err.usage or main_err.harness) or tostring(main_err)))
+  end
+
+  -- ---------------------------------------------------------- final heal
+  -- Always, also after an error or Ctrl-C: every package heals what is left.
+  hx.log("final heal")
+  for _, p in ipairs(pkgs) do
+    local ok, v = pcall(p.final, env)
+    if not ok then hx.say("final heal of " .. p.kind .. " failed: " .. tostring(v))
+    elseif v ~= nil then record_fault(p.kind .. "-end", v) end
+  end
+
+  if phase_err then error(phase_err, 0) end
+  if hx.stopping() then
+    local _, why = hx.stopping()
+    return { checkers = {}, reason = why }
+  end
+
+  -- ---------------------------------------------------------- final phase
+  if wl.final_generator then
+    hx.log("recovery: " .. opts.recovery_time .. " s")
+    hx.sleep(opts.recovery_time)
+    local fg = wl.final_generator(opts, wctx)
+    if fg then
+      hx.log("final phase")
+      -- Rate-limited too: until_ok loops against an unavailable node must
+      -- not turn into a busy loop.
+      run_clients(gen.time_limit(opts.final_time_limit, gen.rate(opts.rate, fg)), processes)
+    end
+  end
+  if hx.stopping() then
+    local _, why = hx.stopping()
+    return { checkers = {}, reason = why }
+  end
+
+  -- ---------------------------------------------------------- checkers
+  hx.set_status("checking")
+  local checkers = {}
+  if wl.check then
+    local ok, r = pcall(wl.check, { history_path = hx.run_dir .. "/history.jsonl", opts = opts,
+                                    run_dir = hx.run_dir, nodes = nodes })
+    if not ok then harness_error("workload checker failed: " .. tostring(r)) end
+    checkers = r or {}
+  end
+  return { checkers = checkers }
+end
+
+-- The main task's entry: never raises.
+function M.main(loaded)
+  local ok, r = xpcall(M.run, function(e)
+    if type(e) == "string" then return debug.traceback(e, 2) end
+    return e
+  end, loaded)
+  if ok then return r end
+  if type(r) == "table" and r.usage then return { exit = 2, error = r.usage } end
+  if type(r) == "table" and r.harness then return { exit = 4, error = r.harness } end
+  return { exit = 4, error = tostring(r) }
+end
+
+return M

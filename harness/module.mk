@@ -1,0 +1,68 @@
+# harness/module.mk — bin/rapat (the harness runtime), its unit and
+# integration tests, the fake v1 server used by tests and the benchmark.
+# `make harness` builds only this module.
+
+HX_SRCS := harness/hx_json.c harness/hx_history.c harness/hx_http.c harness/hx_lua.c \
+           harness/hx_nodes.c harness/hx_net.c harness/hx_check.c harness/hx_run.c
+HX_OBJS := $(HX_SRCS:%.c=$(BUILD)/%.o)
+HX_LIB := $(BUILD)/libharness.a
+OBJS_ALL += $(HX_OBJS) $(BUILD)/harness/main.o
+
+# Optional parts, present once their modules define them: the checker (for
+# `rapat check` and the linearizable checker) and the nemesis network
+# library (partitions). Decided from the fragments, so that a module that
+# exists only as a header does not break the link.
+HX_HAVE_CHECKER := $(if $(and $(wildcard checker/chk.h),$(shell grep -ls 'CHECKER_LIB' checker/*.mk 2>/dev/null)),1)
+HX_HAVE_NEM := $(if $(and $(wildcard nemesis/nem.h),$(shell grep -ls 'NEM_NET_LIB' nemesis/*.mk 2>/dev/null)),1)
+HX_FEATURES := $(if $(HX_HAVE_CHECKER),-DHX_HAVE_CHECKER) $(if $(HX_HAVE_NEM),-DHX_HAVE_NEM)
+HX_FEATURES_FILE := $(BUILD)/harness/.features
+$(shell mkdir -p $(BUILD)/harness && echo '$(HX_FEATURES)' | cmp -s - $(HX_FEATURES_FILE) || echo '$(HX_FEATURES)' > $(HX_FEATURES_FILE))
+$(BUILD)/harness/main.o $(BUILD)/harness/hx_check.o $(BUILD)/harness/hx_net.o: CFLAGS += $(HX_FEATURES)
+$(BUILD)/harness/main.o $(BUILD)/harness/hx_check.o $(BUILD)/harness/hx_net.o: $(HX_FEATURES_FILE)
+
+# Deferred (=): CHECKER_LIB / NEM_NET_LIB come from fragments included later.
+HX_OPT_LIBS = $(if $(HX_HAVE_CHECKER),$(CHECKER_LIB)) $(if $(HX_HAVE_NEM),$(NEM_NET_LIB))
+HX_LIBS := $(call pkglibs,lua5.4 libcurl libevent jansson) -lm -lpthread
+
+$(HX_LIB): $(HX_OBJS)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  AR      $@")
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+.SECONDEXPANSION:
+$(BIN)/rapat: $(BUILD)/harness/main.o $(HX_LIB) $$(HX_OPT_LIBS) $(LAB_LIB)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(BUILD)/harness/main.o $(HX_LIB) $(HX_OPT_LIBS) $(LAB_LIB) \
+		$(LAB_LIBS) $(NEM_NET_LIBS) $(HX_LIBS)
+
+# A trivial node-protocol-v1 server (tests and the benchmark).
+HX_FAKE := $(BUILD)/tests/integration/fake_v1
+$(HX_FAKE): $(BUILD)/tests/integration/fake_v1.o
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,libevent jansson)
+
+# Unit tests (pure): compiled against the harness objects directly.
+HX_UNIT := $(BUILD)/tests/unit/test_hx_json $(BUILD)/tests/unit/test_hx_history \
+           $(BUILD)/tests/unit/test_hx_lua
+$(BUILD)/tests/unit/test_hx_%: $(BUILD)/tests/unit/test_hx_%.o $(HX_LIB)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(HX_LIB) $(call pkglibs,cmocka) $(HX_LIBS)
+
+HX_BENCH := $(BUILD)/tests/bench/harness_curl_loop
+$(HX_BENCH): $(BUILD)/tests/bench/harness_curl_loop.o
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,libcurl)
+
+HX_PROGS := $(BIN)/rapat $(HX_FAKE) $(HX_UNIT) $(HX_BENCH)
+PROGS += $(HX_PROGS)
+FAST_TESTS += $(HX_UNIT)
+INTEG_TESTS += tests/integration/harness_cli_test.sh tests/integration/harness_fake_test.sh \
+               tests/integration/harness_raftnode_test.sh
+BENCHES += tests/bench/harness_bench.sh
+
+harness: $(HX_PROGS)
+.PHONY: harness

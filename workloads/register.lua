@@ -1,0 +1,64 @@
+-- workloads/register.lua — a single linearizable register: reads, unique writes and compare-and-set, checked as a cas-register.
+--
+-- History (single register, no key): read (invoke value null, ok value the
+-- value read, null when never written), write (the value; every written value
+-- is unique), cas ({expected, new}; new is unique, expected is a recently
+-- written value so that some succeed).
+--
+-- Workload module interface (see docs/plans.md):
+--   options            extra plan keys with their defaults (typed)
+--   generator(opts, ctx)        the main-phase client generator (the runner
+--                               applies rate and time_limit)
+--   final_generator(opts, ctx)  optional: ops after the final heal
+--   check(ctx)                  -> {checker_name = result table}
+local gen = require("gen")
+local hx = require("hx")
+
+local W = {}
+
+W.options = {
+  read_weight = 2,   -- relative frequency of reads
+  write_weight = 1,  -- of writes
+  cas_weight = 1,    -- of compare-and-set
+}
+
+function W.generator(opts, ctx)
+  local next_value = 0
+  local function fresh()
+    next_value = next_value + 1
+    return next_value
+  end
+  local total = opts.read_weight + opts.write_weight + opts.cas_weight
+  if total <= 0 then error("register: read_weight + write_weight + cas_weight must be positive", 0) end
+  return gen.fn(function(c)
+    local x = c.rand() * total
+    if x < opts.read_weight then
+      return { f = "read" }
+    elseif x < opts.read_weight + opts.write_weight then
+      return { f = "write", value = fresh() }
+    else
+      -- Expect one of the last few values written: a fair chance to succeed.
+      local expect = next_value - c.rand(0, 3)
+      if expect < 1 then return { f = "write", value = fresh() } end
+      return { f = "cas", value = { expect, fresh() } }
+    end
+  end)
+end
+
+-- After the heal: every client thread reads until one read succeeds.
+function W.final_generator(opts, ctx)
+  return gen.each_thread(function()
+    return gen.until_ok(gen.repeat_({ f = "read" }))
+  end)
+end
+
+function W.check(ctx)
+  local r, err = hx.check.linearizable(ctx.history_path, {
+    model = "cas-register", time_limit = ctx.opts.check_time_limit })
+  if not r then
+    return { linearizable = { valid = "unknown", reason = err } }
+  end
+  return { linearizable = r }
+end
+
+return W
