@@ -39,7 +39,7 @@ struct raft_progress {
 	unsigned inflight;       /* PIPELINE: appends with entries outstanding */
 	unsigned inflight_head;  /* ring of their last indexes */
 	raft_index inflight_last[RAFT_INFLIGHT_MAX];
-	uint64_t last_send;      /* ms */
+	uint64_t last_send;      /* ms: last append (not heartbeat) or snapshot sent */
 	uint64_t last_progress;  /* ms: match advanced / state entered */
 	bool recent_active;      /* heard from since the last check-quorum round */
 	uint64_t hb_seq_acked;   /* highest ReadIndex round echoed */

@@ -74,9 +74,9 @@ void replication_send(struct raft *r, struct raft_progress *pr, bool heartbeat)
 	m.append.n_entries = n;
 	m.append.entries = n ? log_get(&r->log, prev + 1) : NULL;
 	raft_send(r, &m);
-	pr->last_send = raft_now(r);
 	if (heartbeat)
 		return;
+	pr->last_send = raft_now(r);
 	if (pr->state == RAFT_PR_PIPELINE && n > 0) {
 		/* Pipelining: assume it arrives and send the next batch without
 		 * waiting (thesis §10.2.2); a rejection resets next. */
