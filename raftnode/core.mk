@@ -28,7 +28,7 @@ endef
 $(foreach m,$(RAFT_MUTANTS),$(eval $(call RAFT_MUTANT_RULES,$(m))))
 
 # ---- the simulator ----------------------------------------------------------
-RAFT_SIM_OBJS := $(BUILD)/tests/sim/sim.o $(BUILD)/tests/sim/raft_sim.o
+RAFT_SIM_OBJS := $(BUILD)/tests/sim/sim.o $(BUILD)/tests/sim/scenarios.o $(BUILD)/tests/sim/raft_sim.o
 RAFT_SIM := $(BUILD)/tests/sim/raft_sim
 
 $(RAFT_SIM): $(RAFT_SIM_OBJS) $(RAFT_LIB)
@@ -57,6 +57,9 @@ raft-core: $(RAFT_CORE_PROGS)
 # long runs. The same counts run under SANITIZE=address,undefined.
 FAST_TESTS += $(RAFT_SIM):--seeds:2000
 FAST_TESTS += $(RAFT_SIM):--seeds:100:--start:1000000:--steps:20000
+# Figure 8 scripted: the correct core survives it, COMMIT_OLD_TERM does not.
+FAST_TESTS += $(RAFT_SIM):--scenario:figure8:--seeds:50
+FAST_TESTS += $(call raft_sim_mutant,COMMIT_OLD_TERM):--scenario:figure8:--expect-violation:--seeds:50
 # Proof that the simulator can fail: each mutant must be caught.
 FAST_TESTS += $(call raft_sim_mutant,VOTE_ANY_LOG):--expect-violation:--seeds:500
 FAST_TESTS += $(call raft_sim_mutant,READ_LOCAL):--expect-violation:--seeds:500

@@ -13,10 +13,11 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 	        "usage: raft_sim --seeds N [--start S] [--nodes 3|5] [--steps K] [--no-membership]\n"
-	        "                [--expect-violation]\n"
+	        "                [--expect-violation] [--scenario figure8]\n"
 	        "       raft_sim --seed S [--nodes 3|5] [--steps K] [-v]\n"
 	        "  Without --nodes, seeds alternate between 3 and 5 nodes.\n"
-	        "  --expect-violation: succeed only if some seed finds a violation (mutant builds).\n");
+	        "  --expect-violation: succeed only if some seed finds a violation (mutant builds).\n"
+	        "  --scenario figure8: run the scripted Figure 8 scenario (5 nodes) per seed.\n");
 }
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -35,6 +36,7 @@ int main(int argc, char **argv)
 {
 	uint64_t seeds = 1, start = 1, nodes = 0, steps = 3000, one = 0;
 	bool verbose = false, single = false, expect = false, membership = true;
+	const char *scenario = NULL;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -53,6 +55,9 @@ int main(int argc, char **argv)
 			verbose = true;
 		} else if (!strcmp(a, "--expect-violation")) {
 			expect = true;
+		} else if (!strcmp(a, "--scenario") && v && !strcmp(v, "figure8")) {
+			scenario = v;
+			i++;
 		} else if (!strcmp(a, "--no-membership")) {
 			membership = false;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -73,7 +78,7 @@ int main(int argc, char **argv)
 	       mutant ? mutant : "(correct)", start, start + seeds - 1, steps);
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	uint64_t total_steps = 0, commits = 0, elections = 0, reads = 0;
+	uint64_t total_steps = 0, commits = 0, elections = 0, reads = 0, reached = 0;
 	for (uint64_t seed = start; seed < start + seeds; seed++) {
 		struct sim_opts o;
 		sim_opts_default(&o);
@@ -82,12 +87,24 @@ int main(int argc, char **argv)
 		o.steps = (unsigned)steps;
 		o.verbose = verbose;
 		o.membership = membership;
+		if (scenario) {
+			o.nodes = 5;
+			o.faults = false;
+		}
 		struct sim *s = sim_new(&o);
 		if (!s) {
 			fprintf(stderr, "raft_sim: cannot create the simulation\n");
 			return 2;
 		}
-		int rc = sim_run(s);
+		int rc;
+		if (scenario) {
+			bool got = false;
+			sim_scenario_figure8(s, &got);
+			reached += got;
+			rc = sim_failure(s) != NULL;
+		} else {
+			rc = sim_run(s);
+		}
 		total_steps += sim_steps(s);
 		commits += sim_max_committed(s);
 		elections += sim_elections(s);
@@ -96,8 +113,11 @@ int main(int argc, char **argv)
 			printf("FAIL %s\n", sim_failure(s));
 			printf("trace tail (seed %" PRIu64 ", %u nodes):\n", seed, o.nodes);
 			sim_dump_trace(s, stdout);
-			printf("reproduce: raft_sim --seed %" PRIu64 " --nodes %u --steps %" PRIu64 "%s -v\n", seed, o.nodes,
-			       steps, membership ? "" : " --no-membership");
+			if (scenario)
+				printf("reproduce: raft_sim --scenario %s --seed %" PRIu64 " -v\n", scenario, seed);
+			else
+				printf("reproduce: raft_sim --seed %" PRIu64 " --nodes %u --steps %" PRIu64 "%s -v\n", seed,
+				       o.nodes, steps, membership ? "" : " --no-membership");
 			sim_free(s);
 			if (expect) {
 				printf("violation detected as expected (mutant %s) at seed %" PRIu64 "\n",
@@ -114,6 +134,12 @@ int main(int argc, char **argv)
 	       " entries committed, %" PRIu64 " reads; %.2f s (%.0f seeds/s, %.0f steps/s)\n",
 	       seeds, total_steps, elections, commits, reads, secs, secs > 0 ? (double)seeds / secs : 0.0,
 	       secs > 0 ? (double)total_steps / secs : 0.0);
+	if (scenario)
+		printf("scenario %s reached its shape in %" PRIu64 " of %" PRIu64 " seeds\n", scenario, reached, seeds);
+	if (scenario && reached == 0) {
+		printf("FAIL: the scenario never reached its shape: it tests nothing\n");
+		return 1;
+	}
 	if (expect) {
 		printf("FAIL: expected the %s mutant to violate an invariant within %" PRIu64 " seeds\n",
 		       mutant ? mutant : "(none)", seeds);

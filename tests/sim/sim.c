@@ -714,7 +714,7 @@ static struct raft_options node_options(const struct sim *s)
 	o.heartbeat_ms = s->o.heartbeat_ms;
 	o.pre_vote = s->o.pre_vote;
 	o.check_quorum = s->o.check_quorum;
-	o.max_append_entries = 16;
+	o.max_append_entries = s->o.max_append ? s->o.max_append : 16;
 	o.max_inflight = 4;
 	o.learner_catchup_lag = 8;
 	return o;
@@ -1256,6 +1256,12 @@ static void step(struct sim *s)
 		if (e.type == EV_DELIVER) {
 			uint64_t a, b;
 			msg_fields(e.msg, &a, &b);
+			/* A partition also swallows what was in flight. */
+			if (s->blocked[e.msg->from][e.msg->to]) {
+				tr(s, T_DROP, e.node, (unsigned)e.msg->from, e.msg->type, e.msg->term, a, b);
+				free_msg(e.msg);
+				break;
+			}
 			tr(s, T_DELIVER, e.node, (unsigned)e.msg->from, e.msg->type, e.msg->term, a, b);
 			raft_step(nd->r, e.msg);
 			free_msg(e.msg);

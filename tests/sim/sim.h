@@ -26,6 +26,7 @@ struct sim_opts {
 	unsigned max_latency_ms;/* network latency upper bound; default 10 */
 	bool pre_vote;          /* default true (set by sim_opts_default) */
 	bool check_quorum;      /* default true */
+	unsigned max_append;    /* entries per AppendEntries; default (0) 16 */
 };
 void sim_opts_default(struct sim_opts *o);
 
@@ -78,5 +79,10 @@ raft_index sim_max_committed(const struct sim *s);
 unsigned sim_elections(const struct sim *s);
 /* Events processed so far. */
 uint64_t sim_steps(const struct sim *s);
+
+
+/* ---- scripted scenarios (scenarios.c) ------------------------------------ */
+/* The paper's Figure 8 on a fresh 5-node sim; see scenarios.c. */
+int sim_scenario_figure8(struct sim *s, bool *reached);
 
 #endif
