@@ -86,6 +86,27 @@ NEM_HOST_PROGS += $(BIN)/rapat-corrupt $(BUILD)/tests/unit/test_nem_corrupt $(BU
 FAST_TESTS += $(BUILD)/tests/unit/test_nem_corrupt
 INTEG_TESTS += $(BUILD)/tests/integration/nemesis_disk_corrupt
 
+# ---- packets --------------------------------------------------------------
+NEM_SHAPER_CORE := $(BUILD)/nemesis/packet/nem_shaper_core.o
+NEM_SHAPER_OBJS := $(NEM_SHAPER_CORE) $(BUILD)/nemesis/packet/nem_shaper_rules.o $(BUILD)/nemesis/packet/nem_shaper_ctl.o
+OBJS_ALL += $(NEM_SHAPER_OBJS)
+$(BIN)/rapat-shaper: $(BUILD)/nemesis/packet/rapat_shaper.o $(NEM_SHAPER_OBJS)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,libnetfilter_queue libip4tc)
+$(BUILD)/tests/unit/test_nem_shaper: $(BUILD)/tests/unit/test_nem_shaper.o $(NEM_SHAPER_CORE)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,cmocka)
+$(BUILD)/tests/integration/nemesis_packet_probe: $(BUILD)/tests/integration/nemesis_packet_probe.o
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+$(BUILD)/tests/integration/nemesis_packet_shaper: $(BUILD)/tests/integration/nemesis_packet_shaper.o $(NEM_SHAPER_OBJS) \
+		$(BIN)/rapat-shaper $(BUILD)/tests/integration/nemesis_packet_probe
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(call pkglibs,libip4tc)
+PROGS += $(BIN)/rapat-shaper $(BUILD)/tests/unit/test_nem_shaper $(BUILD)/tests/integration/nemesis_packet_shaper
+NEM_HOST_PROGS += $(BIN)/rapat-shaper $(BUILD)/tests/unit/test_nem_shaper $(BUILD)/tests/integration/nemesis_packet_shaper
+FAST_TESTS += $(BUILD)/tests/unit/test_nem_shaper
+INTEG_TESTS += $(BUILD)/tests/integration/nemesis_packet_shaper
+BENCHES += tests/bench/packet_shaper_latency.sh
+
 # Build only this module's targets (others may be mid-edit): make nemesis-host
 nemesis-host: $(NEM_HOST_PROGS)
 .PHONY: nemesis-host

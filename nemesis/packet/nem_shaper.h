@@ -1,0 +1,111 @@
+/* nem_shaper.h — packet faults without netem: delay, jitter, loss,
+ * duplication and reordering of the packets one node sends to chosen peers,
+ * by bin/rapat-shaper (NFQUEUE, libnetfilter_queue) running inside that
+ * node's network namespace.
+ *
+ * How the harness uses it (docs/nemesis.md):
+ *   start: nem_shaper_start(&opts, node.netns_fd, &pid) shapes what this node
+ *          sends to opts.peers (one direction). For a symmetric fault between
+ *          n1 and n2 start one shaper in n1 (peers n2) and one in n2 (peers
+ *          n1). One shaper per node namespace at a time (restart it to change
+ *          parameters or peers); record "packet-start".
+ *   stop:  nem_shaper_stop(pid): removes the rule, releases every held
+ *          packet, exits; record "packet-end".
+ *   If a shaper dies (SIGKILL), its rule stays but lets packets through
+ *   unshaped (--queue-bypass); the next start on that node removes it.
+ * Requirements: CAP_NET_ADMIN in the node namespace (root, or the lab's user
+ * namespace), iptables-legacy kernel support (ip_tables + xt_NFQUEUE), and
+ * CAP_NET_RAW for duplication (copies are re-sent through a raw socket).
+ *
+ * Errors: int return, 0 = ok, -1 with a message in err (errlen bytes).
+ */
+#ifndef NEM_SHAPER_H
+#define NEM_SHAPER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define NEM_SHAPER_MAX_PEERS 64
+
+struct nem_shaper_opts {
+	const char *binary;         /* path of rapat-shaper; NULL = "bin/rapat-shaper" */
+	const char *peers[NEM_SHAPER_MAX_PEERS]; /* dotted-quad IPv4 destinations */
+	unsigned n_peers;
+	unsigned queue;             /* NFQUEUE number, 0..65535 (one per namespace) */
+	double delay_ms;            /* mean added delay */
+	double jitter_ms;           /* delay is uniform in [delay - jitter, delay + jitter], >= 0 */
+	double loss;                /* drop probability, 0..1 */
+	double duplicate;           /* probability that a packet is sent twice */
+	double reorder;             /* probability that a packet skips the delay (overtakes) */
+	uint64_t seed;
+	const char *log_path;       /* stdout+stderr of the shaper; NULL = /dev/null */
+	int timeout_ms;             /* wait for readiness; 0 = 10000 */
+};
+
+/* Fork, enter netns_fd (a network namespace fd; -1 = stay in the caller's),
+ * exec the shaper and wait until its rule is installed and its queue bound.
+ * *pid is the shaper; the caller reaps it (nem_shaper_stop does). */
+int nem_shaper_start(const struct nem_shaper_opts *o, int netns_fd, pid_t *pid, char *err, size_t errlen);
+
+/* SIGTERM, wait up to 5 s for a clean exit (rule removed, held packets
+ * released), else SIGKILL. Returns -1 when the shaper had to be killed or had
+ * already failed (its exit status in err). */
+int nem_shaper_stop(pid_t pid, char *err, size_t errlen);
+
+/* ---- internals shared by rapat-shaper and its unit tests ---------------- */
+
+struct nem_shaper_params {
+	int64_t delay_ns, jitter_ns;
+	double loss, duplicate, reorder;
+};
+
+/* What to do with one packet. */
+struct nem_shaper_decision {
+	int drop;               /* verdict DROP */
+	int64_t delay_ns;       /* hold this long, then ACCEPT (0 = at once) */
+	int dup;                /* also send a copy ... */
+	int64_t dup_delay_ns;   /* ... this long from now */
+};
+
+/* splitmix64 state; seedable, no global state. */
+struct nem_shaper_rng {
+	uint64_t s;
+};
+uint64_t nem_shaper_rng_next(struct nem_shaper_rng *g);
+/* Uniform in [0, 1). */
+double nem_shaper_rng_unit(struct nem_shaper_rng *g);
+
+void nem_shaper_decide(const struct nem_shaper_params *p, struct nem_shaper_rng *g,
+                       struct nem_shaper_decision *d);
+
+/* A min-heap of timed events (held packets and pending copies). */
+struct nem_shaper_event {
+	int64_t due_ns;
+	uint64_t seq;      /* insertion order: equal due times keep FIFO order */
+	uint32_t packet_id;
+	int is_copy;
+	unsigned char *copy; /* malloc'd packet bytes for copies */
+	size_t copy_len;
+};
+struct nem_shaper_heap {
+	struct nem_shaper_event *v;
+	size_t n, cap;
+	uint64_t next_seq;
+};
+int nem_shaper_heap_push(struct nem_shaper_heap *h, struct nem_shaper_event ev);
+/* Pops the earliest event into *ev; 0 on success, -1 when empty. */
+int nem_shaper_heap_pop(struct nem_shaper_heap *h, struct nem_shaper_event *ev);
+/* Earliest due time, or INT64_MAX when empty. */
+int64_t nem_shaper_heap_peek(const struct nem_shaper_heap *h);
+void nem_shaper_heap_free(struct nem_shaper_heap *h);
+
+/* iptables-legacy rules through libiptc (no shelling out): append to the
+ * filter table's OUTPUT chain "-d PEER -j NFQUEUE --queue-num Q
+ * --queue-bypass" for each peer; remove every NFQUEUE rule for queue Q.
+ * Run inside the target namespace. */
+int nem_shaper_rules_add(unsigned queue, const char *const *peers, unsigned n_peers,
+                         char *err, size_t errlen);
+int nem_shaper_rules_remove(unsigned queue, unsigned *removed, char *err, size_t errlen);
+
+#endif
