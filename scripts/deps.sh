@@ -6,7 +6,7 @@ pkgs=(build-essential pkg-config clang libclang-rt-14-dev bc
       libnl-3-dev libnl-route-3-dev libnl-nf-3-dev
       liblua5.4-dev lua5.4 libcurl4-openssl-dev libssl-dev openssl
       libevent-dev libjansson-dev libcmocka-dev
-      libnetfilter-queue-dev libfuse3-dev fuse3
+      libnetfilter-queue-dev libiptc-dev libfuse3-dev fuse3
       iproute2 nftables iptables curl etcd-server etcd-client)
 missing=()
 for p in "${pkgs[@]}"; do
