@@ -94,6 +94,16 @@ static json_t *from_lua(lua_State *L, int idx, int depth, char *err, size_t errl
 		break;
 	case LUA_TTABLE: {
 		luaL_checkstack(L, 4, "json");
+		/* The workloads' Lua JSON library has its own null: a table whose
+		 * metatable is named "json.null". */
+		if (luaL_getmetafield(L, idx, "__name") == LUA_TSTRING) {
+			int is_null = strcmp(lua_tostring(L, -1), "json.null") == 0;
+			lua_pop(L, 1);
+			if (is_null)
+				return json_null();
+		} else {
+			/* luaL_getmetafield pushes nothing when the field is absent */
+		}
 		long long n = is_object_marked(L, idx) ? -1 : array_length(L, idx);
 		if (n >= 0) {
 			json_t *a = json_array();

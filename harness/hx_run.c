@@ -571,6 +571,16 @@ int hx_run_main(struct hx_cli *cli)
 	}
 	hx_log(run, false, "lab: %u nodes on %s, switch %s, built in %.0f ms", run->lab->n_nodes,
 	       run->lab->subnet, run->lab->switch_ip, (double)(hx_now_ns() - lab_t0) / 1e6);
+	{
+		/* The namespaces by inode: tests use them to prove nothing of the
+		 * lab outlives the harness. */
+		char inos[2048];
+		size_t off = 0;
+		for (unsigned i = 0; i < run->lab->n_nodes && off < sizeof inos; i++)
+			off += (size_t)hx_fmt(inos + off, sizeof inos - off, " %s=net:[%lu]",
+			                      run->lab->nodes[i].id, run->lab->nodes[i].netns_ino);
+		hx_log(run, false, "lab namespaces: switch=net:[%lu]%s", run->lab->switch_netns_ino, inos);
+	}
 	for (unsigned i = 0; i < run->n_nodes; i++) {
 		struct hx_node *n = &run->nodes[i];
 		n->idx = i;

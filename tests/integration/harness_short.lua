@@ -11,4 +11,5 @@ return {
   recovery_time = 1,
   start_timeout = 10,
   op_timeout = 1,
+  final_time_limit = 3,
 }

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# harness_fake_test.sh — rapat run end to end against fake v1 servers in the lab: a correct system is valid with invoke/completion pairs and fault events; a system with stale reads is caught (exit 1); SIGINT heals and ends unknown (exit 3); after SIGKILL of rapat no process or namespace of the lab remains.
+set -u
+bin=${RAPAT_BIN:-bin}/rapat
+root=${RAPAT_ROOT:-.}
+build=${RAPAT_BUILD:-build/default}
+export RAPAT_FAKE_V1=$(realpath -m "$build/tests/integration/fake_v1")
+[ -x "$bin" ] && [ -x "$RAPAT_FAKE_V1" ] || { echo "missing $bin or $RAPAT_FAKE_V1"; exit 1; }
+[ "$(id -u)" -eq 0 ] || unshare --user --map-root-user --net true 2>/dev/null || { echo "skip: no namespaces for this user"; exit 77; }
+plan=$root/tests/integration/harness_short.lua
+adapter=$root/tests/integration/harness_fake_adapter.lua
+check=$root/tests/integration/harness_check_run.lua
+tmp=$(mktemp -d /tmp/harness_fake.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails+1)); }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+kinds=kill,pause
+if "$bin" run "$plan" --db "$adapter" --set nemesis=partition --set time_limit=0.1 --out "$tmp/probe" >/dev/null 2>&1; then
+  kinds=partition,kill,pause
+fi
+echo "fault kinds: $kinds"
+
+# 1. A correct system: valid, pairs, faults started and ended.
+"$bin" run "$plan" --db "$adapter" --seed 7 --set nemesis=$kinds --out "$tmp/good" >"$tmp/good.out" 2>&1
+rc=$?
+cat "$tmp/good.out"
+[ $rc -eq 0 ] || fail "correct system: exit $rc, want 0"
+lua5.4 "$check" "$tmp/good" true 100 "$kinds" || fail "correct system: run directory checks"
+for f in plan.lua history.jsonl results.json harness.log nodes/n1/log nodes/n1/data; do
+  [ -e "$tmp/good/$f" ] || fail "run directory lacks $f"
+done
+grep -q -- '-- effective options:' "$tmp/good/plan.lua" || fail "plan.lua lacks the effective options"
+grep -q 'seed 7' "$tmp/good/harness.log" || fail "harness.log lacks the seed"
+
+# 2. Stale reads must be caught: exit 1, valid false, a counterexample.
+RAPAT_FAKE_BUG=stale "$bin" run "$plan" --db "$adapter" --seed 8 --set nemesis=none --out "$tmp/bad" >"$tmp/bad.out" 2>&1
+rc=$?
+tail -5 "$tmp/bad.out"
+[ $rc -eq 1 ] || fail "stale reads: exit $rc, want 1"
+lua5.4 "$check" "$tmp/bad" false 10 "" || fail "stale reads: run directory checks"
+
+# 3. SIGINT mid-run: final heal, results unknown with a reason, exit 3.
+"$bin" run "$plan" --db "$adapter" --seed 9 --set time_limit=60 --set nemesis=pause --out "$tmp/int" >"$tmp/int.out" 2>&1 &
+pid=$!
+t_end=$(( $(now_ms) + 20000 ))
+until grep -q '"pause-start"' "$tmp/int/history.jsonl" 2>/dev/null || [ "$(now_ms)" -gt $t_end ]; do sleep 0.1; done
+kill -INT $pid
+wait $pid; rc=$?
+[ $rc -eq 3 ] || { fail "SIGINT: exit $rc, want 3"; cat "$tmp/int.out"; }
+grep -q '"valid": "unknown"' "$tmp/int/results.json" || fail "SIGINT: results.json not unknown"
+grep -q 'interrupted by SIGINT' "$tmp/int/results.json" || fail "SIGINT: no reason in results.json"
+grep -q '"pause-end"' "$tmp/int/history.jsonl" || fail "SIGINT: the pause was not healed"
+
+# 4. SIGKILL mid-run: nothing of the lab survives.
+"$bin" run "$plan" --db "$adapter" --seed 10 --set time_limit=60 --out "$tmp/kill" >"$tmp/kill.out" 2>&1 &
+pid=$!
+t_end=$(( $(now_ms) + 20000 ))
+until grep -q 'nodes-ready' "$tmp/kill/history.jsonl" 2>/dev/null || [ "$(now_ms)" -gt $t_end ]; do sleep 0.1; done
+grep -q 'nodes-ready' "$tmp/kill/history.jsonl" || fail "SIGKILL: nodes never became ready"
+nets=$(grep -o 'net:\[[0-9]*\]' "$tmp/kill/harness.log" | sort -u)
+[ -n "$nets" ] || fail "SIGKILL: harness.log lacks the lab namespaces"
+kill -KILL $pid
+wait $pid 2>/dev/null
+# The history survived (flushed as it went).
+lua5.4 -e 'for l in io.lines(arg[1]) do assert(l:match("^{.*}$"), "torn line: " .. l) end' "$tmp/kill/history.jsonl" 2>/dev/null \
+  || lua5.4 - "$tmp/kill/history.jsonl" <<'LUA' || fail "SIGKILL: history has a torn line"
+for l in io.lines(arg[1]) do assert(l:match("^{.*}$"), "torn line: " .. l) end
+LUA
+left() {
+  local n
+  for n in $nets; do
+    find /proc/[0-9]*/ns -maxdepth 1 -type l -lname "$(printf '%s' "$n" | sed 's/\[/\\[/; s/\]/\\]/')" 2>/dev/null
+  done
+  grep -l "${tmp}/kil[l]" /proc/[0-9]*/cmdline 2>/dev/null || true
+}
+t_end=$(( $(now_ms) + 15000 ))
+while [ -n "$(left)" ] && [ "$(now_ms)" -lt $t_end ]; do sleep 0.1; done
+if [ -n "$(left)" ]; then fail "SIGKILL: lab leftovers:"; left; fi
+
+[ $fails -eq 0 ] || { echo "$fails failed"; exit 1; }
+echo "all harness fake-system checks passed"
