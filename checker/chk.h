@@ -18,6 +18,7 @@ struct chk_options {
 	double time_limit_s;    /* 0 = none */
 	size_t mem_limit_bytes; /* 0 = default (1 GiB); exceeding it ends in unknown */
 	unsigned threads;       /* 0 = auto (one per core, at most one per key) */
+	int search_only;        /* diagnostics: skip the read-from check, decide by search */
 };
 
 /* Checks the history file at `path` for linearizability.

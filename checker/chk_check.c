@@ -149,6 +149,7 @@ static bool writers_kept(const struct chk_history *h, const uint32_t *all, size_
 static int check_subset(const struct chk_history *h, const struct chk_model *m,
 			const uint32_t *ids, size_t n, double deadline, size_t mem_limit)
 {
+	/* the read-from check is sound, so it may decide subsets too */
 	struct chk_limits lim = {.deadline = deadline, .mem_limit = mem_limit};
 	struct chk_search_result r;
 	chk_search(h, m, ids, n, &lim, &r);
@@ -182,16 +183,24 @@ static size_t shrink(const struct chk_history *h, const struct chk_model *m, con
 		else if (o->f == CHK_F_CAS)
 			written_all[o->b] = 1;
 	}
-	/* Start from the ops invoked before the stuck op returned: what comes
-	 * later cannot be needed to show that it cannot be placed. */
 	const struct chk_op *so = stuck != UINT32_MAX ? &h->ops[stuck] : NULL;
-	for (size_t i = 0; i < p->n; i++) {
-		const struct chk_op *o = &h->ops[p->ids[i]];
-		if (o->status == CHK_ST_FAIL || (o->f == CHK_F_READ && o->status != CHK_ST_OK))
-			continue; /* never matter to the search */
-		if (so && o->call_time > so->ret_time)
-			continue;
-		cur[n++] = p->ids[i];
+	if (p->res.by_precheck) {
+		/* The read-from check names the ops that prove it. */
+		for (int w = 0; w < 2; w++)
+			if (p->res.witness[w] != UINT32_MAX)
+				cur[n++] = p->res.witness[w];
+		cur[n++] = stuck;
+	} else {
+		/* Start from the ops invoked before the stuck op returned: what
+		 * comes later cannot be needed to show that it cannot be placed. */
+		for (size_t i = 0; i < p->n; i++) {
+			const struct chk_op *o = &h->ops[p->ids[i]];
+			if (o->status == CHK_ST_FAIL || (o->f == CHK_F_READ && o->status != CHK_ST_OK))
+				continue; /* never matter to the search */
+			if (so && o->call_time > so->ret_time)
+				continue;
+			cur[n++] = p->ids[i];
+		}
 	}
 	(*checks)++;
 	if (check_subset(h, m, cur, n, deadline, mem_limit) != CHK_V_INVALID) {
@@ -265,6 +274,7 @@ static json_t *counterexample(const struct chk_history *h, const struct chk_mode
 		json_object_set_new(cx, "op", chk_op_json(h, r->stuck));
 	char st[256];
 	m->describe(r->state_after_prefix, h, st, sizeof st);
+	json_object_set_new(cx, "found_by", json_string(r->by_precheck ? "read-from check" : "search"));
 	json_t *pre = json_object();
 	json_object_set_new(pre, "length", json_integer((json_int_t)r->prefix_len));
 	json_object_set(pre, "state",
@@ -275,6 +285,11 @@ static json_t *counterexample(const struct chk_history *h, const struct chk_mode
 	for (size_t i = from; i < r->prefix_len; i++)
 		json_array_append_new(last, chk_op_json(h, r->prefix[i]));
 	json_object_set_new(pre, "last", last);
+	if (r->by_precheck) {
+		/* no search ran: there is no prefix to show */
+		json_decref(pre);
+		pre = json_null();
+	}
 	json_object_set_new(cx, "prefix", pre);
 	uint32_t *ids;
 	unsigned checks;
@@ -349,6 +364,7 @@ int chk_check_buffer(const char *name, const char *data, size_t len, const struc
 	struct chk_limits lim = {
 		.deadline = o->time_limit_s > 0 ? t0 + o->time_limit_s : 0,
 		.mem_limit = o->mem_limit_bytes ? o->mem_limit_bytes : DEFAULT_MEM_LIMIT,
+		.no_precheck = o->search_only != 0,
 	};
 	struct part *parts = NULL;
 	size_t np = 0;

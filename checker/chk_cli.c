@@ -10,7 +10,7 @@ static void usage(FILE *out)
 {
 	fprintf(out, "usage: rapat check HISTORY [--model register|cas-register|kv] "
 		     "[--format auto|jsonl|edn] [--time-limit S] [--json]\n"
-		     "                   [--threads N] [--mem-limit MIB]\n"
+		     "                   [--threads N] [--mem-limit MIB] [--search-only]\n"
 		     "exit: 0 valid, 1 invalid, 2 bad input or usage, 3 unknown\n");
 }
 
@@ -55,7 +55,7 @@ void chk_print_result(FILE *out, const char *path, const json_t *r)
 		return;
 	json_t *ops = json_object_get(cx, "ops");
 	char *key = json_dumps(json_object_get(cx, "key"), JSON_COMPACT | JSON_ENCODE_ANY);
-	fprintf(out, "counterexample%s%s: these %zu operations cannot be linearized%s\n",
+	fprintf(out, "counterexample%s%s: %zu operation(s) that cannot be linearized together%s\n",
 		json_is_null(json_object_get(cx, "key")) ? "" : " for key ",
 		json_is_null(json_object_get(cx, "key")) ? "" : key, json_array_size(ops),
 		json_is_true(json_object_get(cx, "minimal")) ? " (no single one can be removed)"
@@ -67,6 +67,10 @@ void chk_print_result(FILE *out, const char *path, const json_t *r)
 	json_array_foreach(ops, i, op) print_op(
 		out, op, json_is_true(json_object_get(op, "stuck")) ? "  <- cannot be placed" : "");
 	json_t *pre = json_object_get(cx, "prefix");
+	if (!json_is_object(pre)) {
+		fprintf(out, "(found by the read-from check: the read's value was certainly overwritten, or never written, before it began)\n");
+		return;
+	}
 	char *st = json_dumps(json_object_get(pre, "state"), JSON_COMPACT | JSON_ENCODE_ANY);
 	fprintf(out,
 		"longest linearizable prefix: %lld operations, leaving the register at %s; then this "
@@ -95,6 +99,8 @@ int chk_cli_main(int argc, char **argv)
 		char *end;
 		if (strcmp(a, "--json") == 0) {
 			as_json = true;
+		} else if (strcmp(a, "--search-only") == 0) {
+			o.search_only = 1;
 		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			usage(stdout);
 			return 0;

@@ -116,6 +116,9 @@ struct chk_model {
 	/* The value id the state must equal for op to be legal, or -1 if any state
 	 * will do; the search uses it to place crashed writes lazily. */
 	int32_t (*requires)(const struct chk_op *op);
+	/* True if op never changes the state where it is legal (reads): the
+	 * search linearizes such ops greedily. */
+	bool (*pure)(const struct chk_op *op);
 	uint64_t (*hash)(uint64_t state);
 	bool (*equal)(uint64_t a, uint64_t b);
 	/* Writes a readable description of the state into buf. */
@@ -137,6 +140,7 @@ struct chk_limits {
 	atomic_size_t mem_peak;
 	atomic_int stop;            /* set when any partition is invalid */
 	atomic_ullong configs;      /* configurations explored (stats) */
+	bool no_precheck;           /* tests: search only, skip the read-from check */
 };
 
 enum chk_verdict { CHK_V_VALID = 0, CHK_V_INVALID = 1, CHK_V_UNKNOWN = 3, CHK_V_STOPPED = 4 };
@@ -152,6 +156,11 @@ struct chk_search_result {
 	uint32_t stuck;             /* op id */
 	uint64_t state_after_prefix;
 	uint64_t configs;
+	/* Set when the read-from check (not the search) found the violation:
+	 * the stuck op's last possible writer and the op that certainly
+	 * overwrote it before the stuck op began (UINT32_MAX = none). */
+	bool by_precheck;
+	uint32_t witness[2];
 };
 
 /* Checks the sub-history made of ops `ids[0..n)` of h (all of one key) against

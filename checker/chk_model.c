@@ -35,6 +35,11 @@ static int32_t reg_requires(const struct chk_op *op)
 	return op->f == CHK_F_WRITE ? -1 : op->a;
 }
 
+static bool reg_pure(const struct chk_op *op)
+{
+	return op->f == CHK_F_READ || (op->f == CHK_F_CAS && op->a == op->b);
+}
+
 /* splitmix64's finaliser: a bijection, so distinct states never share a hash. */
 static uint64_t reg_hash(uint64_t s)
 {
@@ -60,12 +65,12 @@ static void reg_describe(uint64_t state, const struct chk_history *h, char *buf,
 }
 
 static const struct chk_model models[] = {
-	{"register", reg_init, reg_step, reg_requires, reg_hash, reg_equal, reg_describe},
-	{"cas-register", reg_init, reg_step, reg_requires, reg_hash, reg_equal, reg_describe},
+	{"register", reg_init, reg_step, reg_requires, reg_pure, reg_hash, reg_equal, reg_describe},
+	{"cas-register", reg_init, reg_step, reg_requires, reg_pure, reg_hash, reg_equal, reg_describe},
 	/* kv: the history is split by key (P-compositionality: a map of
 	 * independent registers is linearizable iff each key's sub-history is)
 	 * and each key is a cas-register. */
-	{"kv", reg_init, reg_step, reg_requires, reg_hash, reg_equal, reg_describe},
+	{"kv", reg_init, reg_step, reg_requires, reg_pure, reg_hash, reg_equal, reg_describe},
 };
 
 const struct chk_model *chk_model_find(const char *name)

@@ -61,10 +61,11 @@ struct frame {
 	uint64_t state;  /* state before */
 	int32_t token;   /* token class used, or -1 */
 	uint32_t tok_op; /* op id of that crashed write */
+	bool forced;     /* a pure op linearized without alternatives */
 };
 
 struct cache {
-	uint64_t *slots; /* pairs (lo, hi); (0, 0) = empty */
+	uint64_t *slots; /* triples (lo, hi, packed tokens used); (0, 0, *) = empty */
 	size_t cap, count;
 };
 
@@ -82,6 +83,11 @@ struct search {
 	uint32_t *tok_pos, *tok_op;
 	uint32_t *used;
 	size_t ncls;
+	/* When the used-token vector packs into 64 bits (field k at cls_shift[k],
+	 * cls_width[k] bits), it is stored beside the configuration hash and
+	 * compared by dominance instead of being hashed: see cache_insert. */
+	bool packed;
+	uint8_t *cls_shift, *cls_width;
 	struct cache cache;
 	struct frame *stack;
 	size_t sp;
@@ -131,49 +137,86 @@ static void release(struct search *s, size_t bytes)
 	s->held -= bytes;
 }
 
-/* Returns 1 if the key was new (inserted), 0 if present, -1 at the memory limit. */
-static int cache_insert(struct search *s, uint64_t lo, uint64_t hi)
+/* true if every token count in a is <= the one in b (a dominates b). */
+static bool tokens_le(const struct search *s, uint64_t a, uint64_t b)
+{
+	if (a == b)
+		return true;
+	for (size_t k = 0; k < s->ncls; k++) {
+		uint64_t mask = ((uint64_t)1 << s->cls_width[k]) - 1;
+		if (((a >> s->cls_shift[k]) & mask) > ((b >> s->cls_shift[k]) & mask))
+			return false;
+	}
+	return true;
+}
+
+/* Looks up configuration (lo, hi) with token vector u and records it.
+ * Returns 1 if it must be explored (recorded), 0 if it is covered by an
+ * explored configuration, -1 at the memory limit.
+ *
+ * Covered means: same linearized ok ops and state (same hash), and a token
+ * vector that used no more tokens of any value. Soundness: with the same
+ * ops linearized, both have the same candidates and frontier; with fewer
+ * tokens used, every crashed write still available to the covered one is
+ * available to the explored one at every later point, so any continuation
+ * of the covered configuration is one of the explored configuration, which
+ * failed (a configuration is only met again after its first visit was fully
+ * explored without success, because the linearized set grows along a path).
+ * A new vector that is below a recorded one replaces it (the old one is then
+ * covered). Without packing, u is 0 and the token counts are in the hash. */
+static int cache_insert(struct search *s, uint64_t lo, uint64_t hi, uint64_t u)
 {
 	struct cache *c = &s->cache;
 	if (lo == 0 && hi == 0)
 		hi = 1; /* (0,0) marks empty slots; see the collision bound above */
 	if ((c->count + 1) * 10 > c->cap * 7) {
 		size_t ncap = c->cap ? c->cap * 2 : 1024;
-		size_t bytes = ncap * 2 * sizeof(uint64_t);
+		size_t bytes = ncap * 3 * sizeof(uint64_t);
 		if (!reserve(s, bytes))
 			return -1;
-		uint64_t *ns = calloc(ncap * 2, sizeof(uint64_t));
+		uint64_t *ns = calloc(ncap * 3, sizeof(uint64_t));
 		if (!ns) {
 			release(s, bytes);
 			return -1;
 		}
 		for (size_t i = 0; i < c->cap; i++) {
-			uint64_t a = c->slots[2 * i], b = c->slots[2 * i + 1];
+			uint64_t a = c->slots[3 * i], b = c->slots[3 * i + 1];
 			if (!a && !b)
 				continue;
 			size_t j = (size_t)(a ^ (b >> 7)) & (ncap - 1);
-			while (ns[2 * j] || ns[2 * j + 1])
+			while (ns[3 * j] || ns[3 * j + 1])
 				j = (j + 1) & (ncap - 1);
-			ns[2 * j] = a;
-			ns[2 * j + 1] = b;
+			ns[3 * j] = a;
+			ns[3 * j + 1] = b;
+			ns[3 * j + 2] = c->slots[3 * i + 2];
 		}
 		free(c->slots);
 		if (c->cap)
-			release(s, c->cap * 2 * sizeof(uint64_t));
+			release(s, c->cap * 3 * sizeof(uint64_t));
 		c->slots = ns;
 		c->cap = ncap;
 	}
 	size_t j = (size_t)(lo ^ (hi >> 7)) & (c->cap - 1);
+	size_t replace = SIZE_MAX;
 	for (;;) {
-		uint64_t a = c->slots[2 * j], b = c->slots[2 * j + 1];
-		if (!a && !b)
+		uint64_t *e = &c->slots[3 * j];
+		if (!e[0] && !e[1])
 			break;
-		if (a == lo && b == hi)
-			return 0;
+		if (e[0] == lo && e[1] == hi) {
+			if (tokens_le(s, e[2], u))
+				return 0;
+			if (replace == SIZE_MAX && tokens_le(s, u, e[2]))
+				replace = j;
+		}
 		j = (j + 1) & (c->cap - 1);
 	}
-	c->slots[2 * j] = lo;
-	c->slots[2 * j + 1] = hi;
+	if (replace != SIZE_MAX) {
+		c->slots[3 * replace + 2] = u;
+		return 1;
+	}
+	c->slots[3 * j] = lo;
+	c->slots[3 * j + 1] = hi;
+	c->slots[3 * j + 2] = u;
 	c->count++;
 	return 1;
 }
@@ -267,6 +310,8 @@ static void search_free(struct search *s)
 	free(s->tok_pos);
 	free(s->tok_op);
 	free(s->used);
+	free(s->cls_shift);
+	free(s->cls_width);
 	free(s->cache.slots);
 	free(s->stack);
 	free(s->best);
@@ -396,6 +441,22 @@ static bool prepare(struct search *s, const uint32_t *ids, size_t n)
 	}
 	s->cls_start[s->ncls] = (uint32_t)ntok;
 	free(toks);
+	/* Pack the used-token vector if every class's count fits. */
+	s->cls_shift = malloc(s->ncls + 1);
+	s->cls_width = malloc(s->ncls + 1);
+	if (!s->cls_shift || !s->cls_width)
+		return false;
+	unsigned bits = 0;
+	for (size_t k = 0; k < s->ncls; k++) {
+		uint32_t cnt = s->cls_start[k + 1] - s->cls_start[k];
+		unsigned w = 1;
+		while (w < 32 && (cnt >> w))
+			w++;
+		s->cls_shift[k] = (uint8_t)(bits < 64 ? bits : 0);
+		s->cls_width[k] = (uint8_t)w;
+		bits += w;
+	}
+	s->packed = bits <= 64;
 	return true;
 }
 
@@ -418,10 +479,160 @@ static bool grow_frames(struct search *s, struct frame **arr, size_t *cap, size_
 	return true;
 }
 
+/* ---- read-from check: a polynomial necessary condition ----
+ *
+ * An ok read of v (or ok cas expecting v) r is impossible if, for every op
+ * w that could write v (ok or crashed write of v, cas [a v] with a != v; the
+ * initial null counts as a writer that finished before everything) and that
+ * was invoked before r returned, some ok op w' that certainly changes the
+ * state to another value (a write, or a cas [a b] with a != b, whose value is
+ * not v) lies strictly between them in real time: w returned before w' was
+ * invoked, and w' returned before r was invoked. Proof: in a linearization,
+ * let w be the last writer of v before r; w' comes after w and before r and
+ * leaves another value, so another writer of v must follow w' before r,
+ * contradicting the choice of w.
+ * Checking it is O(n log n): among the writers of v invoked before r returned
+ * only the one that returned last matters (a later return leaves fewer
+ * candidates for w'), and "some state-changing op invoked after t returned
+ * before r.call" is a suffix minimum over ops sorted by invocation. No
+ * writer of v can be such a w' (it would have returned later than the last
+ * writer). This catches phantom values, stale reads and lost or duplicated
+ * writes at once when values pin the writer, without any search; what it
+ * misses is left to the search. */
+
+struct span {
+	int64_t call, ret;
+	uint32_t op;
+	int32_t v;
+};
+
+static int span_cmp(const void *pa, const void *pb)
+{
+	const struct span *a = pa, *b = pb;
+	if (a->v != b->v)
+		return a->v < b->v ? -1 : 1;
+	if (a->call != b->call)
+		return a->call < b->call ? -1 : 1;
+	return a->op < b->op ? -1 : a->op > b->op;
+}
+
+static bool precheck(const struct chk_history *h, const uint32_t *ids, size_t n,
+		     struct chk_limits *lim, struct chk_search_result *res)
+{
+	size_t bytes = n * (3 * sizeof(struct span) + 2 * sizeof(int64_t) + sizeof(uint32_t));
+	if (!chk_mem_reserve(lim, bytes))
+		return false;
+	struct span *ch = malloc((n + 1) * sizeof *ch); /* state changers, v = 0 */
+	struct span *wr = malloc((n + 1) * sizeof *wr); /* writers by (value, call) */
+	struct span *ob = malloc((n + 1) * sizeof *ob); /* observers */
+	int64_t *sufmin = malloc((n + 1) * sizeof *sufmin);
+	int64_t *premax = malloc((n + 1) * sizeof *premax);
+	uint32_t *premax_op = malloc((n + 1) * sizeof *premax_op);
+	size_t nch = 0, nwr = 0, nob = 0;
+	bool found = false;
+	if (!ch || !wr || !ob || !sufmin || !premax || !premax_op)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const struct chk_op *o = &h->ops[ids[i]];
+		if (o->status == CHK_ST_FAIL)
+			continue;
+		bool ok = o->status == CHK_ST_OK;
+		int32_t produces = o->f == CHK_F_WRITE			 ? o->a
+				   : o->f == CHK_F_CAS && o->a != o->b ? o->b
+									 : -1;
+		if (produces >= 0) {
+			wr[nwr++] = (struct span){o->call_time, o->ret_time, ids[i], produces};
+			if (ok)
+				ch[nch++] = (struct span){o->call_time, o->ret_time, ids[i], 0};
+		}
+		if (ok && (o->f == CHK_F_READ || o->f == CHK_F_CAS))
+			ob[nob++] = (struct span){o->call_time, o->ret_time, ids[i], o->a};
+	}
+	qsort(ch, nch, sizeof *ch, span_cmp);
+	qsort(wr, nwr, sizeof *wr, span_cmp);
+	sufmin[nch] = INT64_MAX;
+	for (size_t i = nch; i-- > 0;)
+		sufmin[i] = ch[i].ret < sufmin[i + 1] ? ch[i].ret : sufmin[i + 1];
+	for (size_t i = 0; i < nwr; i++) {
+		bool first = i == 0 || wr[i].v != wr[i - 1].v;
+		if (first || wr[i].ret > premax[i - 1]) {
+			premax[i] = wr[i].ret;
+			premax_op[i] = wr[i].op;
+		} else {
+			premax[i] = premax[i - 1];
+			premax_op[i] = premax_op[i - 1];
+		}
+	}
+	for (size_t i = 0; i < nob && !found; i++) {
+		const struct span *r = &ob[i];
+		/* last writer of r->v invoked at or before r returned */
+		size_t lo = 0, hi = nwr;
+		while (lo < hi) { /* first index with (v, call) > (r->v, r->ret) */
+			size_t mid = (lo + hi) / 2;
+			if (wr[mid].v < r->v || (wr[mid].v == r->v && wr[mid].call <= r->ret))
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		int64_t maxret;
+		uint32_t wop = UINT32_MAX;
+		if (lo > 0 && wr[lo - 1].v == r->v) {
+			maxret = premax[lo - 1];
+			wop = premax_op[lo - 1];
+		} else {
+			maxret = INT64_MIN; /* no writer */
+		}
+		if (r->v == 0 && maxret < -1) {
+			maxret = -1; /* the initial null */
+			wop = UINT32_MAX;
+		}
+		if (maxret == INT64_MAX)
+			continue; /* a crashed writer may take effect any time */
+		uint32_t sep = UINT32_MAX;
+		if (maxret != INT64_MIN) {
+			/* first changer invoked strictly after maxret */
+			size_t a = 0, b = nch;
+			while (a < b) {
+				size_t mid = (a + b) / 2;
+				if (ch[mid].call <= maxret)
+					a = mid + 1;
+				else
+					b = mid;
+			}
+			if (sufmin[a] >= r->call)
+				continue;
+			for (size_t j = a; j < nch; j++)
+				if (ch[j].ret < r->call) {
+					sep = ch[j].op;
+					break;
+				}
+		}
+		found = true;
+		res->verdict = CHK_V_INVALID;
+		res->by_precheck = true;
+		res->stuck = r->op;
+		res->witness[0] = wop;
+		res->witness[1] = sep;
+		res->state_after_prefix = 0;
+	}
+out:
+	free(ch);
+	free(wr);
+	free(ob);
+	free(sufmin);
+	free(premax);
+	free(premax_op);
+	chk_mem_release(lim, bytes);
+	return found;
+}
+
 void chk_search(const struct chk_history *h, const struct chk_model *m, const uint32_t *ids,
 		size_t n, struct chk_limits *lim, struct chk_search_result *res)
 {
 	memset(res, 0, sizeof *res);
+	res->witness[0] = res->witness[1] = UINT32_MAX;
+	if (!lim->no_precheck && precheck(h, ids, n, lim, res))
+		return;
 	struct search s = {.h = h, .m = m, .lim = lim};
 	size_t stack_cap = 0, best_cap = 0;
 	char why[160];
@@ -435,9 +646,10 @@ void chk_search(const struct chk_history *h, const struct chk_model *m, const ui
 	for (size_t i = 0; i < s.nents; i++)
 		if (s.ents[i].is_call && s.ents[i].is_ok)
 			remaining_ok++;
-	uint64_t state = m->init(), hlo = 0, hhi = 0;
+	uint64_t state = m->init(), hlo = 0, hhi = 0, tokvec = 0;
 	struct entry *e = s.head.next;
 	uint64_t iter = 0;
+	bool fresh = true;
 	for (;;) {
 		if (remaining_ok == 0) {
 			res->verdict = CHK_V_VALID;
@@ -453,6 +665,63 @@ void chk_search(const struct chk_history *h, const struct chk_model *m, const ui
 					 "time limit reached after %zu configurations", s.cache.count);
 				set_unknown(res, why);
 				break;
+			}
+		}
+		if (fresh) {
+			/* Pure ops first (reads; cas [v v]): if a candidate pure op is
+			 * legal in the current state, linearizing it now loses nothing.
+			 * Proof: in any successful continuation it appears later; move it
+			 * to the front. It leaves the state unchanged, so every op keeps
+			 * its state; real time is respected because it is a candidate, so
+			 * no unlinearized op returned before it was invoked. Hence this
+			 * configuration succeeds iff the one with the pure op added does,
+			 * and no other candidate needs trying here. */
+			fresh = false;
+			struct entry *p = s.head.next;
+			for (; p && p->is_call; p = p->next) {
+				const struct chk_op *po = &h->ops[p->op];
+				uint64_t pn;
+				if (m->pure(po) && m->step(state, po, &pn))
+					break;
+			}
+			if (p && p->is_call) {
+				uint64_t zlo, zhi;
+				zob_op(p->local, &zlo, &zhi);
+				uint64_t sh = m->hash(state);
+				int ins = cache_insert(&s, hlo ^ zlo ^ sh,
+						       hhi ^ zhi ^ mix64(sh ^ 0x6a09e667f3bcc908ull), tokvec);
+				if (ins < 0) {
+					snprintf(why, sizeof why,
+						 "memory limit of %zu MiB reached after %zu configurations",
+						 lim->mem_limit >> 20, s.cache.count);
+					set_unknown(res, why);
+					break;
+				}
+				if (ins == 0) /* explored before without success: so is this one */
+					goto backtrack;
+				if (!grow_frames(&s, &s.stack, &stack_cap, s.sp + 1)) {
+					set_unknown(res, "memory limit reached");
+					break;
+				}
+				s.stack[s.sp++] = (struct frame){p, state, -1, 0, true};
+				hlo ^= zlo;
+				hhi ^= zhi;
+				if (p->is_ok)
+					remaining_ok--;
+				lift(p);
+				if (s.sp > s.best_len) {
+					if (!grow_frames(&s, &s.best, &best_cap, s.sp)) {
+						set_unknown(res, "memory limit reached");
+						break;
+					}
+					memcpy(s.best + s.dirty, s.stack + s.dirty,
+					       (s.sp - s.dirty) * sizeof *s.stack);
+					s.best_len = s.dirty = s.sp;
+					s.best_state = state;
+				}
+				fresh = true;
+				e = s.head.next;
+				continue;
 			}
 		}
 		if (e->is_call) {
@@ -476,7 +745,7 @@ void chk_search(const struct chk_history *h, const struct chk_model *m, const ui
 			if (m->step(st, o, &next)) {
 				uint64_t zlo, zhi, tlo = 0, thi = 0;
 				zob_op(e->local, &zlo, &zhi);
-				if (k >= 0) {
+				if (k >= 0 && !s.packed) {
 					uint64_t a, b, c, d;
 					zob_tok((uint32_t)k, s.used[k], &a, &b);
 					zob_tok((uint32_t)k, s.used[k] + 1, &c, &d);
@@ -485,7 +754,11 @@ void chk_search(const struct chk_history *h, const struct chk_model *m, const ui
 				}
 				uint64_t nlo = hlo ^ zlo ^ tlo, nhi = hhi ^ zhi ^ thi;
 				uint64_t sh = m->hash(next);
-				int ins = cache_insert(&s, nlo ^ sh, nhi ^ mix64(sh ^ 0x6a09e667f3bcc908ull));
+				uint64_t nu = tokvec;
+				if (k >= 0 && s.packed)
+					nu += (uint64_t)1 << s.cls_shift[k];
+				int ins = cache_insert(&s, nlo ^ sh, nhi ^ mix64(sh ^ 0x6a09e667f3bcc908ull),
+						       nu);
 				if (ins < 0) {
 					snprintf(why, sizeof why,
 						 "memory limit of %zu MiB reached after %zu configurations",
@@ -502,9 +775,10 @@ void chk_search(const struct chk_history *h, const struct chk_model *m, const ui
 					}
 					s.stack[s.sp++] = (struct frame){
 						e, state, k,
-						k >= 0 ? s.tok_op[s.cls_start[k] + s.used[k]] : 0};
+						k >= 0 ? s.tok_op[s.cls_start[k] + s.used[k]] : 0, false};
 					if (k >= 0)
 						s.used[k]++;
+					tokvec = nu;
 					state = next;
 					hlo = nlo;
 					hhi = nhi;
@@ -522,6 +796,7 @@ void chk_search(const struct chk_history *h, const struct chk_model *m, const ui
 						s.best_state = state;
 					}
 					e = s.head.next;
+					fresh = true;
 					continue;
 				}
 			}
@@ -529,6 +804,7 @@ void chk_search(const struct chk_history *h, const struct chk_model *m, const ui
 		} else {
 			/* An op must be linearized before this return, and no candidate
 			 * order works from here: backtrack. */
+		backtrack:
 			if (s.sp == 0) {
 				res->verdict = CHK_V_INVALID;
 				break;
@@ -542,7 +818,10 @@ void chk_search(const struct chk_history *h, const struct chk_model *m, const ui
 			zob_op(f->e->local, &zlo, &zhi);
 			hlo ^= zlo;
 			hhi ^= zhi;
-			if (f->token >= 0) {
+			if (f->token >= 0 && s.packed) {
+				tokvec -= (uint64_t)1 << s.cls_shift[f->token];
+				s.used[f->token]--;
+			} else if (f->token >= 0) {
 				uint64_t a, b, c, d;
 				int32_t k = f->token;
 				zob_tok((uint32_t)k, s.used[k], &a, &b);
@@ -554,6 +833,8 @@ void chk_search(const struct chk_history *h, const struct chk_model *m, const ui
 			if (f->e->is_ok)
 				remaining_ok++;
 			e = f->e->next;
+			if (f->forced) /* the parent had no other choice to try */
+				goto backtrack;
 		}
 	}
 	res->configs = s.cache.count;
