@@ -5,18 +5,19 @@
 -- behind them (tests/integration/etcd_gateway.sh re-checks them on a real
 -- cluster).
 --
--- Plan / --set options read from cluster.options (strings or Lua values):
---   etcd_heartbeat_ms  --heartbeat-interval (default 50)
---   etcd_election_ms   --election-timeout (default 500)
---   pre_vote           --pre-vote (default true; false reproduces etcd 3.4's
---                      default, where a healed minority deposes the leader)
---   reads              "linearizable" (default) or "serializable": local,
---                      possibly stale reads, the mode an audit should catch
---   etcd_timeout_ms    client timeout of one request (default 10000, longer
---                      than etcd's own 5 s + 2 election timeouts, so that
---                      etcd's answer, not ours, ends an operation)
---   etcd_binary        path of the etcd binary (default /usr/bin/etcd)
---   etcd_token         --initial-cluster-token (default: derived per run)
+-- Options, read from cluster.options (the plan's options; values given with
+-- --set may arrive as strings); the defaults are in adapter.options below:
+--   etcd_heartbeat_ms  --heartbeat-interval
+--   etcd_election_ms   --election-timeout (etcd wants >= 5 heartbeats)
+--   pre_vote           --pre-vote; false reproduces etcd 3.4's own default,
+--                      where a healed minority deposes the leader
+--   reads              "linearizable", or "serializable": local, possibly
+--                      stale reads, the mode an audit should catch
+--   etcd_timeout_ms    client timeout of one request: longer than etcd's own
+--                      (5 s + 2 election timeouts), so that etcd's answer,
+--                      not ours, ends an operation
+--   etcd_binary        path of the etcd binary
+--   etcd_token         --initial-cluster-token ("" = derived per run)
 
 local ADAPTER = "harness/adapters/etcd.lua"
 
@@ -33,6 +34,25 @@ local function load_json()
   return chunk()
 end
 local json = load_json()
+
+-- JSON null as the harness spells it (hx.null, a light userdata) or as the
+-- workloads do (json.null): no workload value is otherwise a userdata.
+local function is_null(v)
+  return v == nil or json.is_null(v) or type(v) == "userdata"
+end
+
+-- The JSON text stored for a value, with any harness null made json.null
+-- first (the workloads' encoder knows only its own).
+local function normalize(v)
+  if type(v) == "userdata" then return json.null end
+  if type(v) ~= "table" or json.is_null(v) then return v end
+  local out = setmetatable({}, getmetatable(v))
+  for k, x in pairs(v) do out[k] = normalize(x) end
+  return out
+end
+local function json_text(v)
+  return json.encode(normalize(v))
+end
 
 -- base64 (RFC 4648, with padding): etcd's gateway carries keys and values,
 -- which are protobuf `bytes`, as base64 strings.
@@ -77,15 +97,29 @@ end
 
 -- ---------------------------------------------------------------- options
 
+-- Defaults of the options above. Declared on the adapter (adapter.options)
+-- so that a harness that merges adapter options into the plan's known keys
+-- can type and check --set values; a variant adapter (etcd_serializable.lua)
+-- changes them.
+local DEFAULTS = {
+  etcd_heartbeat_ms = 50,
+  etcd_election_ms = 500,
+  pre_vote = true,
+  reads = "linearizable",
+  etcd_timeout_ms = 10000,
+  etcd_binary = "/usr/bin/etcd",
+  etcd_token = "",
+}
+
 local function opt_raw(cluster, name)
   local o = cluster and cluster.options
-  if o == nil then return nil end
-  return o[name]
+  local v = o and o[name]
+  if v == nil then v = DEFAULTS[name] end
+  return v
 end
 
-local function opt_int(cluster, name, default, min)
+local function opt_int(cluster, name, min)
   local v = opt_raw(cluster, name)
-  if v == nil then return default end
   local n = math.tointeger(tonumber(v))
   if not n or n < min then
     error(string.format("%s: cluster.options.%s must be an integer >= %d, got %q", ADAPTER, name, min, tostring(v)), 0)
@@ -93,9 +127,8 @@ local function opt_int(cluster, name, default, min)
   return n
 end
 
-local function opt_bool(cluster, name, default)
+local function opt_bool(cluster, name)
   local v = opt_raw(cluster, name)
-  if v == nil then return default end
   if v == true or v == "true" or v == "1" or v == 1 or v == "yes" or v == "on" then return true end
   if v == false or v == "false" or v == "0" or v == 0 or v == "no" or v == "off" then return false end
   error(string.format("%s: cluster.options.%s must be true or false, got %q", ADAPTER, name, tostring(v)), 0)
@@ -103,7 +136,7 @@ end
 
 local function opt_reads(cluster)
   local v = opt_raw(cluster, "reads")
-  if v == nil or v == "linearizable" then return "linearizable" end
+  if v == "linearizable" then return "linearizable" end
   if v == "serializable" then return "serializable" end
   error(string.format("%s: cluster.options.reads must be \"linearizable\" or \"serializable\", got %q",
     ADAPTER, tostring(v)), 0)
@@ -136,16 +169,20 @@ end
 -- same token, and two runs must not (etcd derives member and cluster IDs from
 -- it: a leftover member of an earlier run with the same token is accepted as
 -- "already bootstrapped"). So it is computed, not drawn: from the seed and
--- the data directories' common prefix, which is the run directory and differs
--- between runs. On a restart etcd ignores the token (the data dir decides).
+-- the run directory (cluster.run_dir, else the data directories' common
+-- prefix), which differs between runs. On a restart etcd ignores the token
+-- (the data dir decides).
 local function cluster_token(node, cluster)
   local t = opt_raw(cluster, "etcd_token")
-  if t ~= nil then return tostring(t) end
-  local prefix = node.data_dir or ""
-  for _, n in ipairs(cluster.nodes or {}) do
-    if n.data_dir then prefix = common_prefix(prefix, n.data_dir) end
+  if t ~= nil and t ~= "" then return tostring(t) end
+  local where = cluster.run_dir
+  if where == nil then
+    where = node.data_dir or ""
+    for _, n in ipairs(cluster.nodes or {}) do
+      if n.data_dir then where = common_prefix(where, n.data_dir) end
+    end
   end
-  return string.format("rapat-s%s-%s", tostring(cluster.seed or 0), fnv1a(prefix):sub(1, 12))
+  return string.format("rapat-s%s-%s", tostring(cluster.seed or 0), fnv1a(where):sub(1, 12))
 end
 
 local function peer_url(node)
@@ -161,7 +198,7 @@ end
 -- Module state: the options seen by start() (invoke and status get no
 -- cluster table), and the etcd member ID -> node id map filled from
 -- /v3/cluster/member/list (etcd names members with our --name = node.id).
-local state = { reads = "linearizable", timeout_ms = 10000, ids = {} }
+local state = { reads = DEFAULTS.reads, timeout_ms = DEFAULTS.etcd_timeout_ms, ids = {} }
 
 local HEADERS = {
   ["Content-Type"] = "application/json",
@@ -241,7 +278,7 @@ end
 
 -- The etcd key of an operation's key: the register (no key) or key k.
 local function etcd_key(op)
-  if op.key == nil or json.is_null(op.key) then return "rapat/register" end
+  if is_null(op.key) then return "rapat/register" end
   return "rapat/k/" .. tostring(op.key)
 end
 
@@ -265,7 +302,7 @@ end
 
 local function do_write(node, http, op, key)
   local status, body, err = post(node, http, "/v3/kv/put",
-    { key = b64_encode(key), value = b64_encode(json.encode(op.value)) })
+    { key = b64_encode(key), value = b64_encode(json_text(op.value)) })
   if status == 200 and body then return completion(op, "ok", op.value) end
   if status == 200 then return completion(op, "info", op.value, "unparsable answer") end
   local kind, reason = classify("write", status, body, err)
@@ -285,15 +322,15 @@ local function do_cas(node, http, op, key)
   local expected, new = pair[1], pair[2]
   local k = b64_encode(key)
   local cmp
-  if expected == nil or json.is_null(expected) then
+  if is_null(expected) then
     -- etcd omits zero fields on output but takes an explicit "0" as input.
     cmp = { key = k, result = "EQUAL", target = "VERSION", version = "0" }
   else
-    cmp = { key = k, result = "EQUAL", target = "VALUE", value = b64_encode(json.encode(expected)) }
+    cmp = { key = k, result = "EQUAL", target = "VALUE", value = b64_encode(json_text(expected)) }
   end
   local status, body, err = post(node, http, "/v3/kv/txn", {
     compare = { cmp },
-    success = { { request_put = { key = k, value = b64_encode(json.encode(new)) } } },
+    success = { { request_put = { key = k, value = b64_encode(json_text(new)) } } },
     failure = { { request_range = { key = k } } },
   })
   if status ~= 200 or body == nil then
@@ -312,7 +349,7 @@ end
 
 -- ------------------------------------------------------------ the adapter
 
-local adapter = { name = "etcd" }
+local adapter = { name = "etcd", options = DEFAULTS }
 
 -- argv for one member. A node listed in cluster.nodes at bootstrap starts
 -- with --initial-cluster-state new; a node joining later (node.joining, set
@@ -324,15 +361,15 @@ function adapter.start(node, cluster)
   if type(cluster) ~= "table" or type(cluster.nodes) ~= "table" then
     error(ADAPTER .. ": start: cluster.nodes must be a list of nodes", 0)
   end
-  local heartbeat = opt_int(cluster, "etcd_heartbeat_ms", 50, 1)
-  local election = opt_int(cluster, "etcd_election_ms", 500, 1)
+  local heartbeat = opt_int(cluster, "etcd_heartbeat_ms", 1)
+  local election = opt_int(cluster, "etcd_election_ms", 1)
   if election < 5 * heartbeat then
     -- etcd refuses to start otherwise; say so here, with our option names.
     error(string.format("%s: cluster.options.etcd_election_ms (%d) must be at least 5 x etcd_heartbeat_ms (%d)",
       ADAPTER, election, heartbeat), 0)
   end
   state.reads = opt_reads(cluster)
-  state.timeout_ms = opt_int(cluster, "etcd_timeout_ms", state.timeout_ms, 1)
+  state.timeout_ms = opt_int(cluster, "etcd_timeout_ms", 1)
   local members, seen_self = {}, false
   for _, n in ipairs(cluster.nodes) do
     members[#members + 1] = n.id .. "=" .. peer_url(n)
@@ -341,7 +378,7 @@ function adapter.start(node, cluster)
   if not seen_self then members[#members + 1] = node.id .. "=" .. peer_url(node) end
   local joining = node.joining == true or not seen_self
   local argv = {
-    tostring(opt_raw(cluster, "etcd_binary") or "/usr/bin/etcd"),
+    tostring(opt_raw(cluster, "etcd_binary")),
     "--name", node.id,
     "--data-dir", node.data_dir or "data",
     "--listen-client-urls", client_url(node),
@@ -353,7 +390,7 @@ function adapter.start(node, cluster)
     "--initial-cluster-state", joining and "existing" or "new",
     "--heartbeat-interval", tostring(heartbeat),
     "--election-timeout", tostring(election),
-    "--pre-vote=" .. tostring(opt_bool(cluster, "pre_vote", true)),
+    "--pre-vote=" .. tostring(opt_bool(cluster, "pre_vote")),
     "--logger", "zap", "--log-outputs", "stderr",
   }
   state.ids = {}

@@ -202,6 +202,17 @@ h = mock({ { status = 200, body = { header = HDR, succeeded = true } } })
 adapter.invoke(node, h, { f = "cas", value = { json.null, 1 } })
 t = h.sent(1)
 eq("cas from null: compare VERSION EQUAL \"0\"", t.compare[1].target .. " " .. t.compare[1].version, "VERSION 0")
+-- The harness's own null is a light userdata; io.stdout stands in for one.
+local HXNULL = io.stdout
+h = mock({ { status = 200, body = { header = HDR, succeeded = true } } })
+adapter.invoke(node, h, { f = "cas", key = HXNULL, value = { HXNULL, { 1, HXNULL } } })
+t = h.sent(1)
+eq("cas: a harness null expected means create", t.compare[1].target, "VERSION")
+eq("cas: a harness null key is the single register", unb64(t.compare[1].key), "rapat/register")
+eq("cas: harness nulls inside values encode as null", unb64(t.success[1].request_put.value), "[1,null]")
+h = mock({ { status = 200, body = { header = HDR } } })
+adapter.invoke(node, h, { f = "write", value = json.array({}) })
+eq("write: an empty array stays []", unb64(h.sent(1).value), "[]")
 raises("cas without a pair", function() adapter.invoke(node, mock({}), { f = "cas", value = 3 }) end,
   "harness/adapters/etcd.lua: invoke: cas needs op.value")
 raises("unknown f", function() adapter.invoke(node, mock({}), { f = "add", value = 3 }) end,
@@ -300,6 +311,24 @@ ok, err = adapter.remove_member(node, h, "n9")
 check("remove_member of an unknown node: false", ok == false and err:find("n9"), err)
 
 eq("log_files: stderr only", #adapter.log_files(node), 0)
+
+-- defaults and the serializable variant -------------------------------------
+eq("adapter.options declares the defaults", adapter.options.reads .. " " .. adapter.options.etcd_election_ms, "linearizable 500")
+local ser = dofile(root .. "/harness/adapters/etcd_serializable.lua")
+eq("variant: name", ser.name, "etcd-serializable")
+eq("variant: reads default", ser.options.reads, "serializable")
+ser.start(node, { nodes = nodes, seed = 1, options = {} })
+h = mock({ { status = 200, body = { header = HDR } } })
+ser.invoke(node, h, { f = "read" })
+eq("variant: reads are serializable without options", h.sent(1).serializable, true)
+ser.start(node, { nodes = nodes, seed = 1, options = { reads = "linearizable" } })
+h = mock({ { status = 200, body = { header = HDR } } })
+ser.invoke(node, h, { f = "read" })
+check("variant: an explicit option still wins", h.sent(1).serializable == nil)
+eq("variant does not change the base adapter", adapter.options.reads, "linearizable")
+local _, flr = argv_of(node, { nodes = nodes, seed = 5, options = {}, run_dir = "/store/x/1" })
+local _, flr2 = argv_of(node, { nodes = nodes, seed = 5, options = {}, run_dir = "/store/x/2" })
+check("token: from cluster.run_dir when given", flr["initial-cluster-token"] ~= flr2["initial-cluster-token"])
 
 print(string.format("etcd adapter: %d checks, %d failed", count, failures))
 os.exit(failures == 0 and 0 or 1)
