@@ -63,6 +63,12 @@ $(BUILD)/tests/integration/nemesis_disk_lazyfs: $(BUILD)/tests/integration/nemes
 		$(BIN)/rapat-lazyfs
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^)
 
+$(BUILD)/tests/bench/lazyfs_fsync: $(BUILD)/tests/bench/lazyfs_fsync.o $(NEM_DISK_OBJS) $(BIN)/rapat-lazyfs
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^)
+PROGS += $(BUILD)/tests/bench/lazyfs_fsync
+NEM_HOST_PROGS += $(BUILD)/tests/bench/lazyfs_fsync
+BENCHES += $(BUILD)/tests/bench/lazyfs_fsync
+
 NEM_DISK_TESTS := $(BUILD)/tests/unit/test_nem_lazyfs_cache
 NEM_DISK_INTEG := $(BUILD)/tests/integration/nemesis_disk_lazyfs
 PROGS += $(BIN)/rapat-lazyfs $(NEM_DISK_TESTS) $(NEM_DISK_INTEG)
