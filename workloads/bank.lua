@@ -73,8 +73,12 @@ function M.opening(o)
   return obj
 end
 
-function M.setup(call, o)
-  local c = casloop.init(call, o.key, M.opening(o))
+-- The value the recorded `init` op carries: the opening accounts.
+function M.init_value(o) return M.opening(o) end
+
+-- sleep(seconds) is how setup waits between attempts (nil: no waiting).
+function M.setup(call, o, sleep)
+  local c = casloop.init(call, o.key, M.opening(o), nil, sleep)
   if c.type ~= "ok" then
     return nil, string.format("%s: setup: creating %s: %s %s", NAME, o.key, c.type, tostring(c.error))
   end

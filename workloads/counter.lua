@@ -50,8 +50,11 @@ function M.configure(given)
   return o
 end
 
-function M.setup(call, o)
-  local c = casloop.init(call, o.key, 0)
+function M.init_value() return 0 end
+
+-- sleep(seconds) is how setup waits between attempts (nil: no waiting).
+function M.setup(call, o, sleep)
+  local c = casloop.init(call, o.key, 0, nil, sleep)
   if c.type ~= "ok" then
     return nil, string.format("%s: setup: creating %s: %s %s", NAME, o.key, c.type, tostring(c.error))
   end

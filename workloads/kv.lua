@@ -23,6 +23,10 @@ local NAME = "workloads/kv.lua"
 
 local M = { name = "kv", model = "kv" }
 
+-- Its operations are the register primitives themselves: the adapter (or
+-- node protocol v1) performs them, no workload invoke in between.
+M.register_ops = true
+
 -- Options, with their defaults (the plan loader learns the workload's keys
 -- from this table; --set values arrive typed by the default's type).
 M.options = {

@@ -66,13 +66,15 @@ function M.update(call, key, fn, retries)
 end
 
 -- Makes key exist with value `initial` unless it already holds something,
--- trying up to `attempts` times (default 10) through fail and info answers:
--- setup runs before any workload operation, so repeating the same write
--- cannot undo anybody's update. Used once, by one process: two concurrent
--- initialisers could overwrite each other's later updates.
-function M.init(call, key, initial, attempts)
+-- trying up to `attempts` times (default 40) through fail and info answers,
+-- calling sleep(seconds) between attempts when given (the cluster may still
+-- be electing its first leader). Setup runs before any workload operation,
+-- so repeating the same write cannot undo anybody's update. Used once, by
+-- one process: two concurrent initialisers could overwrite each other's
+-- later updates.
+function M.init(call, key, initial, attempts, sleep)
   local last
-  for _ = 1, attempts or 10 do
+  for i = 1, attempts or 40 do
     local cur, rc = M.read(call, key)
     if cur ~= nil then
       if not json.is_null(cur) then return { type = "ok", value = cur, existed = true } end
@@ -82,6 +84,7 @@ function M.init(call, key, initial, attempts)
     else
       last = rc
     end
+    if sleep then sleep(math.min(0.05 * i, 0.5)) end
   end
   return { type = last.type, error = last.error }
 end

@@ -32,13 +32,61 @@ function M.declare_guard_options(options)
   return options
 end
 
--- generator(opts, wctx): one shared op stream for all client threads.
+-- How a workload operation reaches the nodes. The runner sends every op to
+-- the adapter's invoke or to node protocol v1 (harness/lua/client_v1.lua),
+-- which know only the register primitives read/write/cas. A workload op
+-- (add, transfer, ...) therefore carries `via`, a function(call) that runs
+-- the workload's invoke over a primitive `call`, and client_v1.invoke is
+-- wrapped (once per harness VM) to run `via` when an op has one, with call
+-- = the original client_v1.invoke on the same node. Until the runner calls
+-- a workload's invoke itself (docs/workloads.md lists the change), this is
+-- what lets set, counter and bank run over protocol v1; adapters with their
+-- own invoke (etcd) do not see `via` and answer such ops with an error.
+local function install_via()
+  local ok, client_v1 = pcall(require, "client_v1")
+  if not ok or type(client_v1) ~= "table" or client_v1.workload_via_installed then return ok end
+  local base = client_v1.invoke
+  client_v1.invoke = function(url, op, timeout)
+    if type(op) == "table" and type(op.via) == "function" then
+      return op.via(function(p) return base(url, p, timeout) end)
+    end
+    return base(url, op, timeout)
+  end
+  client_v1.workload_via_installed = true
+  return true
+end
+M.install_via = install_via
+
+-- Attaches `via` to a workload op (not to plain register ops, which the
+-- adapter handles itself).
+local function with_via(wl, o, op)
+  if op and wl.invoke and not wl.register_ops then
+    op.via = function(call) return wl.invoke(call, op, o) end
+  end
+  return op
+end
+
+-- generator(opts, wctx): first one `init` op that runs the workload's setup
+-- (so it is recorded in the history; every other thread waits for it), then
+-- one shared op stream for all client threads.
 function M.generator(wl)
   return function(opts, wctx)
     local o = wl.configure(opts)
     local rand = (wctx and wctx.rand) or math.random
     local next_op = wl.next_op_fn(o, function() return rand() end)
-    return function(ctx) return next_op(ctx and ctx.process) end
+    local main = function(ctx) return with_via(wl, o, next_op(ctx and ctx.process)) end
+    local ok, gen = pcall(require, "gen")
+    if not ok or not wl.setup or wl.register_ops then return main end
+    install_via()
+    local init = { f = "init", value = wl.init_value and wl.init_value(o) or nil }
+    local okhx, hx = pcall(require, "hx")
+    local sleep = okhx and type(hx) == "table" and hx.sleep or nil
+    init.via = function(call)
+      local done, err = wl.setup(call, o, sleep)
+      if done then return { type = "ok", value = init.value } end
+      return { type = "info", error = tostring(err) }
+    end
+    return gen.phases({ gen.once(init), gen.fn(main) })
   end
 end
 
@@ -47,8 +95,12 @@ end
 function M.final_generator(wl)
   return function(opts, wctx)
     local gen = require("gen")
+    local o = wl.configure(opts)
+    install_via()
+    -- 20 tries a second per thread at most: a node that stays without a
+    -- leader must not flood the history with thousands of failed reads.
     return gen.each_thread(function()
-      return gen.until_ok(function() return wl.final_op() end)
+      return gen.until_ok(gen.delay(0.05, function() return with_via(wl, o, wl.final_op()) end))
     end)
   end
 end
