@@ -54,7 +54,6 @@ struct lab_priv {
 	int bridge_ifindex;
 	int keepalive_w;   /* held only by us: the lab init exits on its hang-up */
 	int pidns_fd;      /* the lab's PID namespace */
-	int self_pidns_fd; /* our own PID namespace, to switch pid_for_children back */
 };
 
 static int lab_err(char *err, size_t errlen, const char *fmt, ...)
@@ -239,9 +238,6 @@ static int lab_start_init(struct hx_lab *lab, struct lab_priv *p, char *err, siz
 	p->pidns_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (p->pidns_fd < 0)
 		return lab_err(err, errlen, "lab: open %s: %s", path, strerror(errno));
-	p->self_pidns_fd = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
-	if (p->self_pidns_fd < 0)
-		return lab_err(err, errlen, "lab: open /proc/self/ns/pid: %s", strerror(errno));
 	return 0;
 }
 
@@ -543,7 +539,7 @@ int hx_lab_create(struct hx_lab **out, unsigned n_nodes, char *err, size_t errle
 	}
 	lab->priv = p;
 	lab->switch_netns_fd = -1;
-	p->keepalive_w = p->pidns_fd = p->self_pidns_fd = -1;
+	p->keepalive_w = p->pidns_fd = -1;
 	for (unsigned i = 0; i < HX_LAB_MAX_NODES; i++)
 		lab->nodes[i].netns_fd = -1;
 	snprintf(lab->subnet, sizeof lab->subnet, LAB_PREFIX "0/%d", LAB_PREFIXLEN);
@@ -675,8 +671,6 @@ void hx_lab_destroy(struct hx_lab *lab)
 				nl_socket_free(p->node_sk[i]);
 		if (p->pidns_fd >= 0)
 			close(p->pidns_fd);
-		if (p->self_pidns_fd >= 0)
-			close(p->self_pidns_fd);
 		free(p);
 	}
 	for (unsigned i = 0; i < HX_LAB_MAX_NODES; i++)
@@ -833,7 +827,9 @@ static void __attribute__((noreturn)) spawn_child(const struct spawn_plan *sp)
 }
 
 /* PATH search in the parent (execvpe is not async-signal-safe). Returns a
- * malloc'd path, or NULL with errno set. */
+ * malloc'd path, or NULL with errno set: EACCES only when a file of that
+ * name exists but is not executable (a directory on PATH we may not search
+ * does not count), else ENOENT. */
 static char *spawn_resolve(const char *name)
 {
 	if (strchr(name, '/'))
@@ -846,12 +842,13 @@ static char *spawn_resolve(const char *name)
 		const char *colon = strchr(path, ':');
 		size_t dl = colon ? (size_t)(colon - path) : strlen(path);
 		char *cand = NULL;
+		struct stat st;
 		if (asprintf(&cand, "%.*s/%s", (int)(dl ? dl : 1), dl ? path : ".", name) < 0)
 			return NULL;
-		if (access(cand, X_OK) == 0)
+		if (access(cand, X_OK) == 0 && stat(cand, &st) == 0 && S_ISREG(st.st_mode))
 			return cand;
-		if (errno != ENOENT)
-			last = errno;
+		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode))
+			last = EACCES;
 		free(cand);
 		path += dl + (colon ? 1 : 0);
 	}
@@ -915,7 +912,7 @@ int hx_lab_spawn(struct hx_lab *lab, unsigned idx, const struct hx_spawn_opts *o
 	}
 	char *path = spawn_resolve(name);
 	if (!path)
-		return lab_err(err, errlen, "lab: spawn %s in %s: %s", name, id, strerror(errno));
+		return lab_err(err, errlen, "lab: spawn %s in %s: not found in PATH: %s", name, id, strerror(errno));
 	sp.path = path;
 	sp.envp = spawn_env(o->env);
 	if (!sp.envp) {
@@ -931,29 +928,67 @@ int hx_lab_spawn(struct hx_lab *lab, unsigned idx, const struct hx_spawn_opts *o
 	}
 	sp.errfd = ep[1];
 
-	/* Children forked by this thread land in the lab PID namespace; switch
-	 * pid_for_children back right after, so this process can still create
-	 * threads. */
-	int ret = 0;
-	if (setns(p->pidns_fd, CLONE_NEWPID) < 0) {
-		ret = lab_err(err, errlen, "lab: spawn %s in %s: setns(lab pid ns): %s", name, id, strerror(errno));
+	/* The node process must be our child (so that the caller reaps it and
+	 * its PDEATHSIG follows us) and in the lab PID namespace. Switching our
+	 * own pid_for_children would forbid thread creation until switched back,
+	 * and an unprivileged user may not switch back (no CAP_SYS_ADMIN over the
+	 * initial PID namespace). So a short-lived helper enters the lab PID
+	 * namespace and creates the node with CLONE_PARENT: its parent is us. */
+	int ret = 0, rp[2];
+	if (pipe2(rp, O_CLOEXEC) < 0) {
+		ret = lab_err(err, errlen, "lab: spawn %s in %s: pipe: %s", name, id, strerror(errno));
 		close(ep[0]);
 		close(ep[1]);
 		goto out;
 	}
-	pid_t c = fork();
-	if (c == 0)
-		spawn_child(&sp);
-	int fork_errno = errno;
-	if (setns(p->self_pidns_fd, CLONE_NEWPID) < 0 && c > 0) {
-		/* Cannot happen (own namespace); the child is fine regardless. */
-	}
-	close(ep[1]);
-	if (c < 0) {
+	pid_t h = fork();
+	if (h == 0) {
+		int rep[2] = { 0, 0 };
+		close(rp[0]);
 		close(ep[0]);
+		if (setns(p->pidns_fd, CLONE_NEWPID) < 0) {
+			rep[1] = errno;
+		} else {
+			long c = syscall(SYS_clone, (unsigned long)(CLONE_PARENT | SIGCHLD), 0L, 0L, 0L, 0L);
+			if (c == 0) {
+				close(rp[1]);
+				spawn_child(&sp);
+			}
+			if (c < 0)
+				rep[1] = errno;
+			rep[0] = (int)c;
+		}
+		if (write(rp[1], rep, sizeof rep) < 0)
+			_exit(2);
+		_exit(0);
+	}
+	int fork_errno = errno;
+	close(ep[1]);
+	close(rp[1]);
+	if (h < 0) {
+		close(ep[0]);
+		close(rp[0]);
 		ret = lab_err(err, errlen, "lab: spawn %s in %s: fork: %s", name, id, strerror(fork_errno));
 		goto out;
 	}
+	int rep[2] = { 0, 0 };
+	ssize_t rn;
+	do
+		rn = read(rp[0], rep, sizeof rep);
+	while (rn < 0 && errno == EINTR);
+	close(rp[0]);
+	/* The helper is our child too; ECHILD if the caller's SIGCHLD handler
+	 * reaped it first is fine. */
+	while (waitpid(h, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (rn != (ssize_t)sizeof rep || rep[0] <= 0) {
+		close(ep[0]);
+		ret = lab_err(err, errlen, "lab: spawn %s in %s: %s: %s", name, id,
+		              rn != (ssize_t)sizeof rep ? "helper died" : "enter lab PID namespace / clone",
+		              rn != (ssize_t)sizeof rep ? "no report" : strerror(rep[1]));
+		goto out;
+	}
+	pid_t c = rep[0];
 	int msg[2];
 	ssize_t n;
 	do

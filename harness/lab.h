@@ -7,8 +7,10 @@
  *  - the lab's PID namespace is created by hx_lab_create (one per lab), not
  *    by hx_lab_enter: a process whose pid_for_children differs from its own
  *    PID namespace cannot create threads (clone(CLONE_THREAD) -> EINVAL), and
- *    libcurl/others may want threads. hx_lab_spawn enters the lab's PID
- *    namespace only around its own fork().
+ *    libcurl/others may want threads. The caller's pid_for_children is never
+ *    changed: hx_lab_spawn forks a short-lived helper that enters the lab PID
+ *    namespace and clones the node process with CLONE_PARENT, so the node is
+ *    still the caller's child.
  *  - struct hx_lab_node: `holder` removed (namespaces are held by fds, no
  *    holder process); `netns_ino` and `mac` added.
  *  - struct hx_lab: `init_pid` added (informational: the lab's PID-namespace
@@ -135,6 +137,10 @@ void hx_lab_destroy(struct hx_lab *lab);
  * exec). So there is no extra fork: *pid is the node process itself, the one
  * to signal and reap. Offsets may be negative only as far as the clocks stay
  * positive.
+ * A short-lived helper process (also the caller's child, reaped here; a
+ * SIGCHLD handler of the caller may see its pid exit first, with status 0:
+ * ignore pids you did not get from here) puts the node in the lab's PID
+ * namespace without touching the caller's own namespaces.
  * Blocks until the child has exec'd or failed; exec failure (missing binary,
  * bad cwd, unwritable log, ...) is returned as an error naming the step and
  * errno text, and that child is reaped here. On success the caller reaps

@@ -31,9 +31,10 @@ $(LAB_BASIC_TEST): $(BUILD)/tests/integration/lab_basic_test.o $(LAB_LIB) | $(LA
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LAB_LIBS)
 
-LAB_PROGS := $(LAB_LIB) $(LAB_PROBE) $(LAB_BASIC_TEST)
+LAB_PROGS := $(LAB_LIB) $(LAB_PROBE) $(LAB_HOLD) $(LAB_BASIC_TEST)
 PROGS += $(LAB_PROGS)
-INTEG_TESTS += $(LAB_BASIC_TEST)
+INTEG_TESTS += $(LAB_BASIC_TEST) tests/integration/lab_lifetime_test.sh \
+               tests/integration/lab_rootless_test.sh
 
 lab: $(LAB_PROGS)
 .PHONY: lab

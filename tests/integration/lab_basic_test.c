@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -173,6 +174,8 @@ static int read_file_fn(void *arg)
 	return 0;
 }
 
+static void *thread_fn(void *arg) { return arg; }
+
 int main(int argc, char **argv)
 {
 	char err[512];
@@ -185,6 +188,7 @@ int main(int argc, char **argv)
 	REQUIRE(access(probe, X_OK) == 0, "helper %s missing", probe);
 
 	unsigned long host_net = path_ino("/proc/self/ns/net");
+	bool unprivileged = geteuid() != 0;
 	if (hx_lab_enter(err, sizeof err) < 0) {
 		/* Only a kernel/container without namespaces for us is a skip. */
 		if (strstr(err, "Operation not permitted") || strstr(err, "Invalid argument") ||
@@ -197,7 +201,7 @@ int main(int argc, char **argv)
 	}
 	unsigned long sw_net = path_ino("/proc/self/ns/net");
 	CHECK(sw_net != host_net, "harness still in the host netns after enter");
-	printf("entered: host net:[%lu] switch net:[%lu] rootless=%d\n", host_net, sw_net, geteuid() != 0);
+	printf("entered: host net:[%lu] switch net:[%lu] rootless=%d\n", host_net, sw_net, unprivileged);
 
 	struct hx_lab *lab = NULL;
 	double t0 = now_s();
@@ -359,6 +363,16 @@ int main(int argc, char **argv)
 		CHECK(mono >= (long long)m.tv_sec + 999 && mono < (long long)m.tv_sec + 1000 + 600,
 		      "monotonic in node %lld, ours %lld", mono, (long long)m.tv_sec);
 		printf("time namespace: ours %lld s, node %lld s\n", (long long)m.tv_sec, mono);
+	}
+
+	/* The caller may still create threads after spawning (its own
+	 * pid_for_children was never changed). */
+	{
+		pthread_t th;
+		int e = pthread_create(&th, NULL, thread_fn, NULL);
+		CHECK(e == 0, "pthread_create after spawn: %s", strerror(e));
+		if (e == 0)
+			pthread_join(th, NULL);
 	}
 
 	/* 6. Growing: a sixth node joins and is reachable both ways. */
