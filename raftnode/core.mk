@@ -48,9 +48,6 @@ RAFT_CORE_PROGS := $(RAFT_LIB) $(RAFT_SIM) $(foreach m,$(RAFT_MUTANTS),$(call ra
 PROGS += $(RAFT_CORE_PROGS)
 OBJS_ALL += $(RAFT_CORE_OBJS) $(RAFT_SIM_OBJS)
 
-# `make raft-core` builds only this module.
-raft-core: $(RAFT_CORE_PROGS)
-.PHONY: raft-core
 
 # ---- tests --------------------------------------------------------------------
 # Randomized faults over many seeds (3 and 5 nodes alternating), and a few
@@ -64,3 +61,18 @@ FAST_TESTS += $(call raft_sim_mutant,COMMIT_OLD_TERM):--scenario:figure8:--expec
 FAST_TESTS += $(call raft_sim_mutant,VOTE_ANY_LOG):--expect-violation:--seeds:500
 FAST_TESTS += $(call raft_sim_mutant,READ_LOCAL):--expect-violation:--seeds:500
 FAST_TESTS += $(call raft_sim_mutant,ACK_UNPERSISTED):--expect-violation:--seeds:500
+
+# cmocka unit tests of the core (test_raft_*.c); those using the simulator
+# fixture link its objects too.
+RAFT_UNIT := test_raft_config test_raft_core
+RAFT_UNIT_BINS := $(addprefix $(BUILD)/tests/unit/,$(RAFT_UNIT))
+$(RAFT_UNIT_BINS): $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/sim/sim.o $(BUILD)/tests/sim/scenarios.o $(RAFT_LIB)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,cmocka)
+RAFT_CORE_PROGS += $(RAFT_UNIT_BINS)
+PROGS += $(RAFT_UNIT_BINS)
+FAST_TESTS += $(RAFT_UNIT_BINS)
+
+# `make raft-core` builds only this module.
+raft-core: $(RAFT_CORE_PROGS)
+.PHONY: raft-core

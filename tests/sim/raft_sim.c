@@ -79,6 +79,7 @@ int main(int argc, char **argv)
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	uint64_t total_steps = 0, commits = 0, elections = 0, reads = 0, reached = 0;
+	struct sim_stats st = { 0 };
 	for (uint64_t seed = start; seed < start + seeds; seed++) {
 		struct sim_opts o;
 		sim_opts_default(&o);
@@ -109,6 +110,14 @@ int main(int argc, char **argv)
 		commits += sim_max_committed(s);
 		elections += sim_elections(s);
 		reads += sim_reads_ok(s);
+		const struct sim_stats *x = sim_stats(s);
+		st.crashes += x->crashes;
+		st.installs += x->installs;
+		st.snapshots += x->snapshots;
+		st.member_changes += x->member_changes;
+		st.transfers += x->transfers;
+		st.pauses += x->pauses;
+		st.partitions += x->partitions;
 		if (rc) {
 			printf("FAIL %s\n", sim_failure(s));
 			printf("trace tail (seed %" PRIu64 ", %u nodes):\n", seed, o.nodes);
@@ -134,6 +143,9 @@ int main(int argc, char **argv)
 	       " entries committed, %" PRIu64 " reads; %.2f s (%.0f seeds/s, %.0f steps/s)\n",
 	       seeds, total_steps, elections, commits, reads, secs, secs > 0 ? (double)seeds / secs : 0.0,
 	       secs > 0 ? (double)total_steps / secs : 0.0);
+	printf("faults and operations: %" PRIu64 " crashes, %" PRIu64 " pauses, %" PRIu64 " partition changes, %" PRIu64
+	       " snapshots taken, %" PRIu64 " installed, %" PRIu64 " membership changes, %" PRIu64 " transfers started\n",
+	       st.crashes, st.pauses, st.partitions, st.snapshots, st.installs, st.member_changes, st.transfers);
 	if (scenario)
 		printf("scenario %s reached its shape in %" PRIu64 " of %" PRIu64 " seeds\n", scenario, reached, seeds);
 	if (scenario && reached == 0) {

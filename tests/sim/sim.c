@@ -140,6 +140,7 @@ struct sim {
 	char why[512];
 	struct trec *trace;
 	uint64_t trace_n;
+	struct sim_stats stats;
 };
 
 static const char *msg_name(unsigned t)
@@ -201,6 +202,16 @@ static void tr(struct sim *s, unsigned kind, unsigned node, unsigned peer, unsig
 	x->b = b;
 	x->c = c;
 	s->trace_n++;
+	switch (kind) {
+	case T_CRASH: s->stats.crashes++; break;
+	case T_INSTALL: s->stats.installs++; break;
+	case T_SNAP: s->stats.snapshots += c == 0; break;
+	case T_MEMBER: s->stats.member_changes += c == 0; break;
+	case T_TRANSFER: s->stats.transfers += c == 0; break;
+	case T_PAUSE: s->stats.pauses++; break;
+	case T_BLOCK: s->stats.partitions++; break;
+	default: break;
+	}
 	if (s->o.verbose) {
 		char buf[256];
 		format_trec(x, buf, sizeof(buf));
@@ -1077,6 +1088,7 @@ raft_index sim_max_committed(const struct sim *s) { return s->max_committed; }
 unsigned sim_elections(const struct sim *s) { return s->elections; }
 uint64_t sim_steps(const struct sim *s) { return s->steps; }
 uint64_t sim_now(const struct sim *s) { return s->now; }
+const struct sim_stats *sim_stats(const struct sim *s) { return &s->stats; }
 
 struct raft *sim_raft(struct sim *s, raft_id id)
 {

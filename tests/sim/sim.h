@@ -77,6 +77,11 @@ unsigned sim_reads_failed(const struct sim *s);
 raft_index sim_max_committed(const struct sim *s);
 /* Number of leader elections seen so far. */
 unsigned sim_elections(const struct sim *s);
+/* What the nemesis and clients managed to do (successful calls). */
+struct sim_stats {
+	uint64_t crashes, installs, snapshots, member_changes, transfers, pauses, partitions;
+};
+const struct sim_stats *sim_stats(const struct sim *s);
 /* Events processed so far. */
 uint64_t sim_steps(const struct sim *s);
 
