@@ -53,6 +53,12 @@ int nem_lazyfs_command(const char *ctl_path, const char *cmd, char *reply, size_
 /* "crash": discard every write not yet fsynced; st (may be NULL) receives
  * what was lost. Call after the node's processes are dead. */
 int nem_lazyfs_lose_unsynced(const char *ctl_path, struct nem_lazyfs_stats *st, char *err, size_t errlen);
+/* "crash-partial P SEED": a torn crash — each unsynced 4 KiB page reaches
+ * the disk with probability p (seeded), the rest is lost; *written_back
+ * receives the number of pages kept. */
+int nem_lazyfs_lose_unsynced_partial(const char *ctl_path, double p, uint64_t seed,
+                                     struct nem_lazyfs_stats *st, uint64_t *written_back,
+                                     char *err, size_t errlen);
 /* "sync": make everything durable (a checkpoint). */
 int nem_lazyfs_sync(const char *ctl_path, char *err, size_t errlen);
 int nem_lazyfs_stats(const char *ctl_path, struct nem_lazyfs_stats *st, char *err, size_t errlen);

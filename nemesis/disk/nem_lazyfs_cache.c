@@ -561,6 +561,55 @@ void nem_lf_drop_all(struct nem_lf_cache *c, struct nem_lf_stats *st)
 	pthread_mutex_unlock(&c->mu);
 }
 
+static uint64_t mix64(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	return z ^ (z >> 31);
+}
+
+int nem_lf_drop_partial(struct nem_lf_cache *c, double p, uint64_t seed, struct nem_lf_stats *st,
+                        uint64_t *written_back)
+{
+	int first_err = 0;
+	uint64_t kept = 0;
+	pthread_mutex_lock(&c->mu);
+	st->files = c->dirty_files;
+	st->dirty_bytes = c->dirty_pages * NEM_LF_PAGE;
+	for (size_t b = 0; b < LF_BUCKETS; b++) {
+		struct lf_file *f = c->buckets[b];
+		while (f) {
+			struct lf_file *next = f->next;
+			for (size_t i = 0; f->dirty && i < f->cap; i++) {
+				struct lf_page *pg = f->slots[i];
+				if (!pg)
+					continue;
+				uint64_t h = mix64(seed ^ mix64((uint64_t)f->ino * 0x9E3779B97F4A7C15ull ^ pg->idx));
+				if ((double)(h >> 11) / 9007199254740992.0 >= p)
+					continue;
+				off_t pos = (off_t)(pg->idx * NEM_LF_PAGE);
+				size_t n = NEM_LF_PAGE;
+				if (pos + (off_t)n > f->size)
+					n = (size_t)(f->size - pos);
+				if (pwrite(f->fd, pg->data, n, pos) != (ssize_t)n) {
+					if (!first_err)
+						first_err = -errno;
+					continue;
+				}
+				kept++;
+			}
+			if (f->dirty && fsync(f->fd) < 0 && !first_err)
+				first_err = -errno;
+			make_clean(c, f);
+			maybe_free(c, f);
+			f = next;
+		}
+	}
+	pthread_mutex_unlock(&c->mu);
+	*written_back = kept;
+	return first_err;
+}
+
 int nem_lf_flush_all(struct nem_lf_cache *c)
 {
 	int first_err = 0;

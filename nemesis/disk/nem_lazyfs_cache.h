@@ -66,6 +66,14 @@ void nem_lf_gc(struct nem_lf_cache *c, dev_t dev, ino_t ino);
 
 /* Crash: discard every unsynced change; *st receives what was lost. */
 void nem_lf_drop_all(struct nem_lf_cache *c, struct nem_lf_stats *st);
+/* Torn crash: before discarding, write back each unsynced page
+ * independently with probability p (as if the kernel had flushed part of its
+ * dirty pages before the power went out). A written-back page lands clipped
+ * to the file's logical size and extends the durable size to cover it;
+ * truncations are never applied. Pages are chosen by a hash of (seed, inode,
+ * page index). *st receives what was cached; *written_back the pages kept. */
+int nem_lf_drop_partial(struct nem_lf_cache *c, double p, uint64_t seed, struct nem_lf_stats *st,
+                        uint64_t *written_back);
 /* Checkpoint: flush every file (like sync(2)). Returns 0 or the first error. */
 int nem_lf_flush_all(struct nem_lf_cache *c);
 void nem_lf_get_stats(struct nem_lf_cache *c, struct nem_lf_stats *st);

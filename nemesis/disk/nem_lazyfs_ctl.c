@@ -105,6 +105,28 @@ int nem_lazyfs_lose_unsynced(const char *ctl_path, struct nem_lazyfs_stats *st, 
 	return 0;
 }
 
+int nem_lazyfs_lose_unsynced_partial(const char *ctl_path, double p, uint64_t seed,
+                                     struct nem_lazyfs_stats *st, uint64_t *written_back,
+                                     char *err, size_t errlen)
+{
+	char cmd[96], reply[256];
+	snprintf(cmd, sizeof cmd, "crash-partial %.9f %" PRIu64, p, seed);
+	if (nem_lazyfs_command(ctl_path, cmd, reply, sizeof reply, err, errlen) < 0)
+		return -1;
+	struct nem_lazyfs_stats tmp;
+	uint64_t kept;
+	if (sscanf(reply, "ok files=%" SCNu64 " bytes=%" SCNu64 " written_back_pages=%" SCNu64, &tmp.files,
+	           &tmp.dirty_bytes, &kept) != 3) {
+		snprintf(err, errlen, "lazyfs %s: %s: unexpected reply '%s'", ctl_path, cmd, reply);
+		return -1;
+	}
+	if (st)
+		*st = tmp;
+	if (written_back)
+		*written_back = kept;
+	return 0;
+}
+
 int nem_lazyfs_sync(const char *ctl_path, char *err, size_t errlen)
 {
 	return nem_lazyfs_command(ctl_path, "sync", NULL, 0, err, errlen);

@@ -389,6 +389,20 @@ static void ctl_answer(struct lfs *l, const char *cmd, char *reply, size_t len)
 	if (!strcmp(cmd, "crash") || !strcmp(cmd, "lose-unsynced")) {
 		nem_lf_drop_all(l->cache, &st);
 		snprintf(reply, len, "ok files=%" PRIu64 " bytes=%" PRIu64 "\n", st.files, st.dirty_bytes);
+	} else if (!strncmp(cmd, "crash-partial ", 14)) {
+		double p;
+		unsigned long long seed;
+		uint64_t kept = 0;
+		if (sscanf(cmd + 14, "%lf %llu", &p, &seed) != 2 || !(p >= 0 && p <= 1)) {
+			snprintf(reply, len, "error usage: crash-partial P SEED (0 <= P <= 1)\n");
+			return;
+		}
+		int rc = nem_lf_drop_partial(l->cache, p, seed, &st, &kept);
+		if (rc < 0)
+			snprintf(reply, len, "error crash-partial: %s (unsynced data dropped anyway)\n", strerror(-rc));
+		else
+			snprintf(reply, len, "ok files=%" PRIu64 " bytes=%" PRIu64 " written_back_pages=%" PRIu64 "\n",
+			         st.files, st.dirty_bytes, kept);
 	} else if (!strcmp(cmd, "sync")) {
 		int rc = nem_lf_flush_all(l->cache);
 		if (rc < 0)
@@ -468,6 +482,8 @@ static void usage(FILE *f)
 	        "directory MOUNTPOINT itself as it was before mounting) that keeps unsynced file\n"
 	        "data in memory. Commands on SOCKET, one line per connection:\n"
 	        "  crash   discard every write not yet fsynced (reply: ok files=N bytes=M)\n"
+	        "  crash-partial P SEED   first write back each unsynced 4 KiB page with\n"
+	        "          probability P (torn writes), then discard the rest\n"
 	        "  sync    make everything durable\n"
 	        "  stats   unsynced files and bytes\n"
 	        "  ping    ok once mounted\n"

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -273,6 +274,38 @@ int main(void)
 	CHECK(nem_lazyfs_stop(0, data_dir, 0, err, sizeof err) == 0, "%s", err);
 	struct stat sb;
 	CHECK(stat(at("A"), &sb) == 0, "after SIGKILL + stop: %s", strerror(errno));
+
+	/* Round 4: a torn crash keeps a random subset of unsynced pages. */
+	if (nem_lazyfs_start(&o, &lz, err, sizeof err) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	{
+		enum { PAGES = 64, PG = 4096 };
+		static uint8_t oldc[PAGES * PG], newc[PAGES * PG], got[PAGES * PG];
+		memset(oldc, 'o', sizeof oldc);
+		memset(newc, 'n', sizeof newc);
+		fd = open(at("T"), O_CREAT | O_RDWR, 0644);
+		CHECK(fd >= 0 && put(fd, oldc, sizeof oldc, 0) == 0 && fsync(fd) == 0 &&
+		              put(fd, newc, sizeof newc, 0) == 0,
+		      "torn: write: %s", strerror(errno));
+		close(fd);
+		uint64_t kept = 0;
+		CHECK(nem_lazyfs_lose_unsynced_partial(ctl, 0.5, 77, &st, &kept, err, sizeof err) == 0, "%s", err);
+		fd = open(at("T"), O_RDONLY);
+		CHECK(fd >= 0 && read(fd, got, sizeof got) == (ssize_t)sizeof got, "torn: read back");
+		close(fd);
+		uint64_t n_new = 0;
+		for (int pg = 0; pg < PAGES; pg++) {
+			bool is_new = got[pg * PG] == 'n';
+			CHECK(memcmp(got + pg * PG, is_new ? newc : oldc, PG) == 0, "torn: page %d is mixed", pg);
+			n_new += is_new;
+		}
+		CHECK(n_new == kept && kept > 10 && kept < 54, "torn: %llu new pages, reply said %llu",
+		      (unsigned long long)n_new, (unsigned long long)kept);
+		printf("crash-partial 0.5: %llu of %d unsynced pages reached the disk\n", (unsigned long long)kept, PAGES);
+	}
+	CHECK(nem_lazyfs_stop(lz, data_dir, 0, err, sizeof err) == 0, "%s", err);
 
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
 	if (!failures && system(cmd) != 0)

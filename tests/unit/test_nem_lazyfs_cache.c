@@ -4,6 +4,7 @@
 #include "nemesis/disk/nem_lazyfs_cache.h"
 
 #include <fcntl.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -167,6 +168,50 @@ static void test_flush_all(void **state)
 	nem_lf_cache_free(c);
 }
 
+static void test_drop_partial(void **state)
+{
+	enum { PAGES = 64 };
+	static uint8_t orig[PAGES * NEM_LF_PAGE], neu[PAGES * NEM_LF_PAGE + 100], buf[sizeof neu];
+	memset(orig, 'o', sizeof orig);
+	memset(neu, 'n', sizeof neu);
+	const double ps[] = { 0.0, 1.0, 0.5 };
+	for (int k = 0; k < 3; k++) {
+		struct nem_lf_cache *c = nem_lf_cache_new();
+		int fd = fresh_file(orig, sizeof orig);
+		/* Overwrite every page and grow by 100 bytes, all unsynced. */
+		assert_int_equal(nem_lf_write(c, fd, neu, sizeof neu, 0), (ssize_t)sizeof neu);
+		struct nem_lf_stats st;
+		uint64_t kept = 0;
+		assert_int_equal(nem_lf_drop_partial(c, ps[k], 9, &st, &kept), 0);
+		assert_int_equal(st.files, 1);
+		assert_int_equal(st.dirty_bytes, (PAGES + 1) * NEM_LF_PAGE);
+		size_t n = backing(buf, sizeof buf);
+		/* Each page is entirely old or entirely new; the count matches. */
+		uint64_t new_pages = 0;
+		for (size_t pg = 0; pg < PAGES; pg++) {
+			bool is_new = buf[pg * NEM_LF_PAGE] == 'n';
+			assert_memory_equal(buf + pg * NEM_LF_PAGE, is_new ? neu : orig, NEM_LF_PAGE);
+			new_pages += is_new;
+		}
+		bool tail = n == sizeof neu;
+		assert_true(n == sizeof orig || tail);
+		if (tail)
+			assert_memory_equal(buf + sizeof orig, neu, 100);
+		assert_int_equal(new_pages + tail, kept);
+		if (ps[k] == 0.0)
+			assert_int_equal(kept, 0);
+		else if (ps[k] == 1.0)
+			assert_int_equal(kept, PAGES + 1);
+		else
+			assert_true(kept > 12 && kept < 53); /* Binomial(65, 0.5): > 5 sd */
+		/* Nothing unsynced is left. */
+		nem_lf_get_stats(c, &st);
+		assert_int_equal(st.files, 0);
+		close(fd);
+		nem_lf_cache_free(c);
+	}
+}
+
 /* Random operations against a model with a current and a durable image. */
 #define MAXSZ 60000
 static uint64_t rng_state;
@@ -246,6 +291,7 @@ int main(void)
 		cmocka_unit_test(test_truncate_semantics),
 		cmocka_unit_test(test_unlinked_forgotten),
 		cmocka_unit_test(test_flush_all),
+		cmocka_unit_test(test_drop_partial),
 		cmocka_unit_test(test_random_model),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
