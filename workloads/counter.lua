@@ -74,6 +74,7 @@ end
 function M.final_op() return { f = "final-read", value = json.null } end
 
 function M.invoke(call, op, o)
+  if op.f == "init" then return glue.init(M, call, o) end
   if op.f == "add" then
     local d = op.value
     local r = casloop.update(call, o.key, function(cur)

@@ -104,6 +104,7 @@ end
 
 -- Performs one workload operation through the register primitive `call`.
 function M.invoke(call, op, o)
+  if op.f == "init" then return glue.init(M, call, o) end
   if op.f == "add" then
     local e = op.value
     local r = casloop.update(call, shard_key(o, e % o.shards), function(cur)

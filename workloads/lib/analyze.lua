@@ -32,6 +32,14 @@ function M.run(history, spec)
   local g = guards.check(history, spec.guards or {})
   out.checkers.vacuity = g
   verdicts[#verdicts + 1] = g.valid
+  -- One sentence per checker that is not valid, for the run's summary
+  -- (the harness prints `reason`).
+  for _, r in pairs(out.checkers) do
+    if r.valid ~= true and r.reason == nil then
+      local list = (r.reasons and #r.reasons > 0 and r.reasons) or r.explanations
+      if list and #list > 0 then r.reason = table.concat(list, "; ", 1, math.min(#list, 3)) end
+    end
+  end
   local s = stats.compute(history)
   out.perf, out.availability = s.perf, s.availability
   out.valid = guards.merge(table.unpack(verdicts))

@@ -66,6 +66,23 @@ local function with_via(wl, o, op)
   return op
 end
 
+-- How setup waits between attempts: hx.sleep inside the harness (it yields
+-- the client's coroutine), nothing outside.
+local function sleeper()
+  local ok, hx = pcall(require, "hx")
+  return ok and type(hx) == "table" and hx.sleep or nil
+end
+
+-- The completion of a workload's `init` op: its setup, recorded in the
+-- history so that checkers (bank) see the opening state. Workloads call it
+-- from invoke for f == "init".
+function M.init(wl, call, o)
+  local done, err = wl.setup(call, o, sleeper())
+  if done then return { type = "ok", value = wl.init_value and wl.init_value(o) or nil } end
+  -- Setup may have written before it gave up: not a definite failure.
+  return { type = "info", error = tostring(err) }
+end
+
 -- generator(opts, wctx): first one `init` op that runs the workload's setup
 -- (so it is recorded in the history; every other thread waits for it), then
 -- one shared op stream for all client threads.
@@ -78,14 +95,7 @@ function M.generator(wl)
     local ok, gen = pcall(require, "gen")
     if not ok or not wl.setup or wl.register_ops then return main end
     install_via()
-    local init = { f = "init", value = wl.init_value and wl.init_value(o) or nil }
-    local okhx, hx = pcall(require, "hx")
-    local sleep = okhx and type(hx) == "table" and hx.sleep or nil
-    init.via = function(call)
-      local done, err = wl.setup(call, o, sleep)
-      if done then return { type = "ok", value = init.value } end
-      return { type = "info", error = tostring(err) }
-    end
+    local init = with_via(wl, o, { f = "init", value = wl.init_value and wl.init_value(o) or nil })
     return gen.phases({ gen.once(init), gen.fn(main) })
   end
 end

@@ -17,6 +17,14 @@ local hist = require("workloads.lib.hist")
 
 local M = {}
 
+-- Rounds to 1/1000 (microseconds for milliseconds): enough for a report,
+-- and results.json stays readable.
+local function r3(x)
+  if x == nil then return nil end
+  return math.floor(x * 1000 + 0.5) / 1000
+end
+
+
 local function window()
   return { ok = 0, fail = 0, info = 0, completed = 0, availability = nil }
 end
@@ -27,15 +35,15 @@ local function add(w, typ)
 end
 
 local function finish(w)
-  if w.completed > 0 then w.availability = w.ok / w.completed end
+  if w.completed > 0 then w.availability = r3(w.ok / w.completed) end
   return w
 end
 
 local function latency_summary(lat)
   table.sort(lat)
   if #lat == 0 then return nil end
-  return { p50 = hist.quantile(lat, 0.5) / 1e6, p90 = hist.quantile(lat, 0.9) / 1e6,
-           p99 = hist.quantile(lat, 0.99) / 1e6, max = lat[#lat] / 1e6 }
+  return { p50 = r3(hist.quantile(lat, 0.5) / 1e6), p90 = r3(hist.quantile(lat, 0.9) / 1e6),
+           p99 = r3(hist.quantile(lat, 0.99) / 1e6), max = r3(lat[#lat] / 1e6) }
 end
 
 local function inside(intervals, t)
@@ -76,11 +84,11 @@ function M.compute(history)
   local function summarize(s)
     return {
       ok = s.ok, fail = s.fail, info = s.info, incomplete = s.incomplete,
-      throughput = duration_s > 0 and s.ok / duration_s or nil,
+      throughput = duration_s > 0 and r3(s.ok / duration_s) or nil,
       latency_ms = latency_summary(s.lat),
     }
   end
-  local perf = { duration_s = duration_s, all = summarize(all), by_f = {} }
+  local perf = { duration_s = r3(duration_s), all = summarize(all), by_f = {} }
   for f, s in pairs(per_f) do perf.by_f[f] = summarize(s) end
 
   -- Availability per fault kind.
@@ -92,6 +100,7 @@ function M.compute(history)
     by_fault[kind] = { before = window(), during = window(), after = window(), intervals = #ivs,
                        fault_s = 0 }
     for _, iv in ipairs(ivs) do by_fault[kind].fault_s = by_fault[kind].fault_s + (iv["end"] - iv.start) / 1e9 end
+    by_fault[kind].fault_s = r3(by_fault[kind].fault_s)
   end
   local any_fault = { faulty = window(), clean = window() }
   for _, op in ipairs(ops) do
