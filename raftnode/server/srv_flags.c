@@ -32,7 +32,8 @@ void srv_flags_usage(FILE *out)
 	    "                           n1=10.0.0.1:7001/10.0.0.1:8001,n2=10.0.0.2:7001/10.0.0.2:8001\n"
 	    "                           On an empty data dir the node bootstraps this\n"
 	    "                           configuration (give the same list to every member);\n"
-	    "                           with existing data the list only seeds addresses.\n"
+	    "                           with existing data the list only seeds addresses\n"
+	    "                           and may be omitted.\n"
 	    "  --join                   start empty without bootstrapping and wait to be\n"
 	    "                           added by POST /v1/members on a member (--peers is\n"
 	    "                           then optional)\n"
@@ -303,9 +304,7 @@ int srv_flags_parse(struct srv_flags *f, int argc, char **argv, char *err, size_
 		return srv_errf(err, errlen, "--listen-client: required");
 	if (!f->data_dir[0])
 		return srv_errf(err, errlen, "--data-dir: required");
-	if (!f->join && f->n_peers == 0)
-		return srv_errf(err, errlen, "--peers: required unless --join");
-	if (!f->join) {
+	if (!f->join && f->n_peers) {
 		bool self = false;
 		for (unsigned i = 0; i < f->n_peers; i++)
 			self |= f->peers[i].id == f->id;

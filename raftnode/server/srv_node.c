@@ -468,6 +468,14 @@ static void member_step(struct srv_node *n)
 		mop_finish(n, 504, "timeout");
 		return;
 	}
+	if ((m->phase == SRV_MOP_WAIT_PROMOTE || m->phase == SRV_MOP_REMOVE) && m->index &&
+	    raft_commit_index(n->raft) >= m->index && raft_term_at(n->raft, m->index) == m->term) {
+		/* Committed: done, even if we are no longer leader (a leader that
+		 * removed itself steps down once the removal commits, §4.2.2). */
+		SRV_INFO("membership: n%" PRIu64 " %s", m->id, m->phase == SRV_MOP_REMOVE ? "removed" : "is a voter");
+		mop_finish(n, 200, NULL);
+		return;
+	}
 	if (raft_role(n->raft) != RAFT_LEADER) {
 		/* The change may or may not survive the new leader. */
 		mop_finish(n, 500, "unknown");
@@ -481,6 +489,11 @@ static void member_step(struct srv_node *n)
 		m->phase = SRV_MOP_PROMOTE;
 		/* fall through */
 	case SRV_MOP_PROMOTE:
+		/* The core checks the lag against the leader's last index; on a
+		 * short log that holds even for a learner that has nothing yet, so
+		 * also require that it has at least the entry that added it. */
+		if (m->index && raft_match_index(n->raft, m->id) < m->index)
+			return;
 		rc = raft_promote(n->raft, m->id, &m->index);
 		if (rc == RAFT_ECATCHUP || rc == RAFT_EBUSY)
 			return; /* try again on the next housekeeping tick */
@@ -488,16 +501,13 @@ static void member_step(struct srv_node *n)
 			mop_finish(n, 500, raft_strerror(rc));
 			return;
 		}
+		m->term = raft_current_term(n->raft);
 		SRV_INFO("membership: n%" PRIu64 " caught up, promoting to voter (entry %" PRIu64 ")", m->id, m->index);
 		m->phase = SRV_MOP_WAIT_PROMOTE;
 		return;
 	case SRV_MOP_WAIT_PROMOTE:
 	case SRV_MOP_REMOVE:
-		if (n->applied < m->index)
-			return;
-		SRV_INFO("membership: n%" PRIu64 " %s", m->id, m->phase == SRV_MOP_REMOVE ? "removed" : "is a voter");
-		mop_finish(n, 200, NULL);
-		return;
+		return; /* waiting for the commit (checked above) */
 	}
 }
 
@@ -596,7 +606,10 @@ static int build_bootstrap_config(struct srv_node *n, struct raft_config *c, cha
 static void recv_cb(void *ud, const struct raft_msg *m)
 {
 	struct srv_node *n = ud;
+	SRV_DEBUG("recv type %u from n%" PRIu64 " term %" PRIu64, m->type, m->from, m->term);
 	int rc = raft_step(n->raft, m);
+	if (rc != 0)
+		SRV_DEBUG("raft_step(type %u from n%" PRIu64 "): %s", m->type, m->from, raft_strerror(rc));
 	if (rc == RAFT_ESHUTDOWN || rc == RAFT_EIO)
 		srv_node_fatal(n, "raft_step", raft_strerror(rc));
 }
@@ -693,10 +706,22 @@ int srv_node_init(struct srv_node *n, struct srv_flags *f, char *err, size_t err
 	n->base = event_base_new();
 	if (!n->base)
 		return srv_errf(err, errlen, "event_base_new failed");
-	if (srv_transport_new(&n->transport, n->base, f->id, f->listen_peer, recv_cb, n, err, errlen) != 0)
+	/* Advertise our address as the configuration (or --peers) has it; the
+	 * listen address only when we are not in either yet (joining). */
+	char advertise[RAFT_ADDR_MAX], client[RAFT_ADDR_MAX];
+	snprintf(advertise, sizeof advertise, "%s", f->listen_peer);
+	const struct raft_server *me = raft_config_get(raft_configuration(n->raft), f->id);
+	if (me && srv_node_split_address(me->address, advertise, sizeof advertise, client, sizeof client) != 0)
+		snprintf(advertise, sizeof advertise, "%s", f->listen_peer);
+	for (unsigned i = 0; !me && i < f->n_peers; i++)
+		if (f->peers[i].id == f->id)
+			snprintf(advertise, sizeof advertise, "%s", f->peers[i].peer_addr);
+	if (srv_transport_new(&n->transport, n->base, f->id, f->listen_peer, advertise, recv_cb, n, err, errlen) != 0)
 		return -1;
 	if (srv_http_start(n, err, errlen) != 0)
 		return -1;
+	if (empty && !f->join && f->n_peers == 0)
+		return srv_errf(err, errlen, "%s is empty: give --peers to bootstrap a new cluster, or --join", f->data_dir);
 	if (empty && !f->join) {
 		struct raft_config c;
 		if (build_bootstrap_config(n, &c, err, errlen) != 0)
@@ -816,6 +841,7 @@ void srv_node_member_add(struct srv_node *n, struct evhttp_request *req, raft_id
 		/* Already a voter: wait only until that is applied here. */
 		m->phase = SRV_MOP_WAIT_PROMOTE;
 		m->index = raft_last_index(n->raft);
+		m->term = raft_last_term(n->raft);
 	} else if (s) {
 		m->phase = SRV_MOP_PROMOTE;
 	} else {
@@ -864,6 +890,7 @@ void srv_node_member_remove(struct srv_node *n, struct evhttp_request *req, raft
 			srv_http_reply_error(req, 400, raft_strerror(rc));
 		return;
 	}
+	m->term = raft_current_term(n->raft);
 	SRV_INFO("membership: removing n%" PRIu64 " (entry %" PRIu64 ")", id, m->index);
 	m->req = req;
 	m->id = id;

@@ -64,6 +64,7 @@ struct srv_member_op {
 	raft_id id;
 	char address[RAFT_ADDR_MAX];
 	raft_index index;
+	raft_term term; /* of the entry at index, once proposed */
 	uint64_t deadline;
 };
 

@@ -47,6 +47,7 @@ struct inbound {
 struct srv_transport {
 	struct event_base *base;
 	raft_id self;
+	char advertise[64];
 	struct evconnlistener *listener;
 	srv_transport_recv_fn recv;
 	void *ud;
@@ -103,7 +104,7 @@ static void peer_event_cb(struct bufferevent *bev, short what, void *arg)
 		struct srv_transport *t = p->t;
 		set_nodelay(bufferevent_getfd(bev));
 		t->scratch.len = 0;
-		if (srv_wire_encode_hello(t->self, p->id, &t->scratch, err, sizeof err) == 0)
+		if (srv_wire_encode_hello(t->self, p->id, t->advertise, &t->scratch, err, sizeof err) == 0)
 			bufferevent_write(bev, t->scratch.p, t->scratch.len);
 		p->connected = 1;
 		p->backoff_ms = BACKOFF_MIN_MS;
@@ -283,6 +284,11 @@ static void inbound_read_cb(struct bufferevent *bev, void *arg)
 				return;
 			}
 			in->from = f.hello.from;
+			if (!find_peer(t, in->from) && f.hello.addr[0]) {
+				SRV_INFO("peer n%" PRIu64 " introduced itself at %s", in->from, f.hello.addr);
+				if (srv_transport_set_peer(t, in->from, f.hello.addr, err, sizeof err) != 0)
+					SRV_WARN("inbound %s: %s", in->name, err);
+			}
 		} else if (!in->from) {
 			srv_wire_frame_free(&f);
 			inbound_close(in, "message before hello");
@@ -344,8 +350,10 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 }
 
 int srv_transport_new(struct srv_transport **out, struct event_base *base, raft_id self, const char *listen_addr,
-                      srv_transport_recv_fn recv, void *ud, char *err, size_t errlen)
+                      const char *advertise, srv_transport_recv_fn recv, void *ud, char *err, size_t errlen)
 {
+	if (strlen(advertise) >= sizeof ((struct srv_transport *)0)->advertise)
+		return srv_errf(err, errlen, "advertised peer address too long");
 	struct sockaddr_storage sa;
 	int salen;
 	if (parse_addr(listen_addr, &sa, &salen) != 0)
@@ -355,6 +363,7 @@ int srv_transport_new(struct srv_transport **out, struct event_base *base, raft_
 		return srv_errf(err, errlen, "out of memory");
 	t->base = base;
 	t->self = self;
+	strcpy(t->advertise, advertise);
 	t->recv = recv;
 	t->ud = ud;
 	t->listener = evconnlistener_new_bind(base, accept_cb, t, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 128,

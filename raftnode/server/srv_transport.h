@@ -28,9 +28,12 @@ struct srv_transport;
  * receive buffer: valid only during the call (raft_step copies). */
 typedef void (*srv_transport_recv_fn)(void *ud, const struct raft_msg *m);
 
-/* Listen on listen_addr ("IP:PORT", numeric). */
+/* Listen on listen_addr ("IP:PORT", numeric). advertise is our peer
+ * address as others should dial it; it travels in HELLO so that a peer
+ * which does not know us yet (a joining node) can answer. A HELLO from an
+ * unknown peer adds it with the address it gave. */
 int srv_transport_new(struct srv_transport **out, struct event_base *base, raft_id self, const char *listen_addr,
-                      srv_transport_recv_fn recv, void *ud, char *err, size_t errlen);
+                      const char *advertise, srv_transport_recv_fn recv, void *ud, char *err, size_t errlen);
 void srv_transport_free(struct srv_transport *t);
 /* Add or update a peer's address ("IP:PORT"); a changed address redials. */
 int srv_transport_set_peer(struct srv_transport *t, raft_id id, const char *addr, char *err, size_t errlen);

@@ -51,15 +51,21 @@ static int finish(struct enc *e, size_t start, char *err, size_t errlen)
 	return 0;
 }
 
-int srv_wire_encode_hello(raft_id from, raft_id to, struct srv_buf *out, char *err, size_t errlen)
+int srv_wire_encode_hello(raft_id from, raft_id to, const char *addr, struct srv_buf *out, char *err,
+                          size_t errlen)
 {
 	struct enc e = {out, 0};
 	size_t start = out->len;
+	size_t al = strlen(addr);
+	if (al >= sizeof ((struct srv_wire_frame *)0)->hello.addr)
+		return srv_errf(err, errlen, "hello: address too long");
 	e_u32(&e, 0); /* length, patched in finish() */
 	e_u8(&e, SRV_WIRE_VERSION);
 	e_u8(&e, SRV_WIRE_HELLO);
 	e_u64(&e, from);
 	e_u64(&e, to);
+	e_u16(&e, (uint16_t)al);
+	e_bytes(&e, addr, al);
 	return finish(&e, start, err, errlen);
 }
 
@@ -323,8 +329,16 @@ int srv_wire_decode(const uint8_t *body, size_t len, struct srv_wire_frame *out,
 		out->type = type;
 		out->hello.from = d_u64(&d, "hello.from");
 		out->hello.to = d_u64(&d, "hello.to");
+		uint16_t al = d_u16(&d, "hello.address_length");
+		const uint8_t *a = d_bytes(&d, al, "hello.address");
 		if (!d.bad && out->hello.from == 0)
 			return srv_errf(err, errlen, "hello: sender id 0");
+		if (!d.bad && (al >= sizeof out->hello.addr || memchr(a, 0, al)))
+			return srv_errf(err, errlen, "hello: bad address (%u bytes)", al);
+		if (!d.bad) {
+			memcpy(out->hello.addr, a, al);
+			out->hello.addr[al] = 0;
+		}
 		goto done;
 	}
 	if (type < RAFT_MSG_VOTE || type > RAFT_MSG_TIMEOUT_NOW)

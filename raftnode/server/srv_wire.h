@@ -30,6 +30,7 @@ struct srv_wire_frame {
 	uint8_t type; /* a raft_msg_type or SRV_WIRE_HELLO */
 	struct {
 		raft_id from, to;
+		char addr[64]; /* the sender's own peer address ("" if not given) */
 	} hello;
 	struct raft_msg msg; /* valid when type != SRV_WIRE_HELLO */
 };
@@ -37,8 +38,11 @@ struct srv_wire_frame {
 /* Append one complete frame for m to out. Entry and snapshot data are
  * copied. Returns 0, or -1 with err set (oversized frame, bad type, ENOMEM). */
 int srv_wire_encode(const struct raft_msg *m, struct srv_buf *out, char *err, size_t errlen);
-/* Append a HELLO frame (sender from, intended receiver to). */
-int srv_wire_encode_hello(raft_id from, raft_id to, struct srv_buf *out, char *err, size_t errlen);
+/* Append a HELLO frame: sender from, intended receiver to, and the sender's
+ * peer address (so a node that does not know us yet, e.g. one that is
+ * joining, can answer; at most 63 bytes, may be ""). */
+int srv_wire_encode_hello(raft_id from, raft_id to, const char *addr, struct srv_buf *out, char *err,
+                          size_t errlen);
 
 /* Look at the start of a byte stream: when a whole frame is present, set
  * *frame_len (4 + body) and return 1; when more bytes are needed return 0;
