@@ -64,7 +64,7 @@ FAST_TESTS += $(call raft_sim_mutant,ACK_UNPERSISTED):--expect-violation:--seeds
 
 # cmocka unit tests of the core (test_raft_*.c); those using the simulator
 # fixture link its objects too.
-RAFT_UNIT := test_raft_config test_raft_core
+RAFT_UNIT := test_raft_config test_raft_core test_raft_cluster
 RAFT_UNIT_BINS := $(addprefix $(BUILD)/tests/unit/,$(RAFT_UNIT))
 $(RAFT_UNIT_BINS): $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/sim/sim.o $(BUILD)/tests/sim/scenarios.o $(RAFT_LIB)
 	$(if $(Q),@echo "  LD      $@")
