@@ -9,6 +9,7 @@
 #include "checker/chk_internal.h"
 
 #define DEFAULT_MEM_LIMIT ((size_t)1 << 30)
+#define CX_MAX_OPS 200
 
 struct part {
 	int32_t key;
@@ -146,6 +147,12 @@ static bool writers_kept(const struct chk_history *h, const uint32_t *all, size_
 	return true;
 }
 
+static int id_cmp(const void *pa, const void *pb)
+{
+	uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+	return a < b ? -1 : a > b;
+}
+
 static int check_subset(const struct chk_history *h, const struct chk_model *m,
 			const uint32_t *ids, size_t n, double deadline, size_t mem_limit)
 {
@@ -200,6 +207,50 @@ static size_t shrink(const struct chk_history *h, const struct chk_model *m, con
 			if (so && o->call_time > so->ret_time)
 				continue;
 			cur[n++] = p->ids[i];
+		}
+		/* On long histories, first try short windows just before the stuck
+		 * op (plus the last writer of each value they observe), growing
+		 * fourfold: delta debugging from a window is far cheaper than from
+		 * the whole prefix. */
+		for (size_t k = 16; k < n && chk_now() < deadline; k *= 4) {
+			size_t cn = 0;
+			bool has_stuck = false;
+			for (size_t i = n - k; i < n; i++) {
+				cand[cn++] = cur[i];
+				has_stuck |= cur[i] == stuck;
+			}
+			if (!has_stuck && stuck != UINT32_MAX)
+				cand[cn++] = stuck;
+			memset(written, 0, h->values.n);
+			for (size_t i = 0; i < cn; i++) {
+				const struct chk_op *o = &h->ops[cand[i]];
+				if (o->f == CHK_F_WRITE)
+					written[o->a] = 1;
+				else if (o->f == CHK_F_CAS)
+					written[o->b] = 1;
+			}
+			size_t base = cn;
+			for (size_t i = 0; i < base; i++) {
+				int32_t v = observed_value(&h->ops[cand[i]]);
+				if (v <= 0 || !written_all[v] || written[v])
+					continue;
+				for (size_t j = n - k; j-- > 0;) {
+					const struct chk_op *o = &h->ops[cur[j]];
+					if ((o->f == CHK_F_WRITE && o->a == v) ||
+					    (o->f == CHK_F_CAS && o->b == v)) {
+						cand[cn++] = cur[j];
+						written[v] = 1;
+						break;
+					}
+				}
+			}
+			qsort(cand, cn, sizeof *cand, id_cmp);
+			(*checks)++;
+			if (check_subset(h, m, cand, cn, deadline, mem_limit) == CHK_V_INVALID) {
+				memcpy(cur, cand, cn * sizeof *cur);
+				n = cn;
+				break;
+			}
 		}
 	}
 	(*checks)++;
@@ -296,7 +347,18 @@ static json_t *counterexample(const struct chk_history *h, const struct chk_mode
 	bool complete;
 	size_t n = shrink(h, m, p, deadline, mem_limit, &ids, &checks, &complete);
 	json_t *ops = json_array();
-	for (size_t i = 0; i < n; i++) {
+	/* Keep the report readable when shrinking ran out of budget: at most
+	 * CX_MAX_OPS ops, the ones nearest to (and including) the stuck op. */
+	size_t first = 0;
+	if (n > CX_MAX_OPS) {
+		size_t at = n - 1;
+		for (size_t i = 0; i < n; i++)
+			if (ids[i] == r->stuck)
+				at = i;
+		first = at + 1 > CX_MAX_OPS ? at + 1 - CX_MAX_OPS : 0;
+	}
+	json_object_set_new(cx, "ops_total", json_integer((json_int_t)n));
+	for (size_t i = first; i < n && i < first + CX_MAX_OPS; i++) {
 		json_t *o = chk_op_json(h, ids[i]);
 		if (ids[i] == r->stuck)
 			json_object_set_new(o, "stuck", json_true());
