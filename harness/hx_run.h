@@ -71,6 +71,7 @@ struct hx_run {
 	bool hist_open;
 	FILE *log;               /* harness.log */
 	struct hx_lab *lab;
+	void *net;               /* hx_net.c's partition state */
 	struct hx_node nodes[64];
 	unsigned n_nodes;
 	json_t *crashes;         /* unexpected node exits, for results.json */

@@ -267,18 +267,21 @@ function M.build(kinds, env)
   return pkgs
 end
 
--- The main-phase schedule: wait interval, start a random package's fault,
--- wait interval, stop it; repeat. One fault at a time keeps every interval
+-- The main-phase schedule: wait interval, start a fault of the next package
+-- (in a seeded random order), wait interval, stop it; repeat. One fault at a time keeps every interval
 -- attributable to one cause.
 function M.schedule(pkgs, interval)
   if #pkgs == 0 then return gen.seq({}) end
-  local state, current = "wait", nil
+  local state, current, bag = "wait", nil, {}
   return gen.fn(function(ctx)
     if state == "wait" then
       state = "start"
       return { type = "sleep", value = interval }
     elseif state == "start" then
-      current = pkgs[ctx.rand(1, #pkgs)]
+      -- Draw kinds from a shuffled bag: random order, yet every kind gets
+      -- its turn each round (a short run still exercises all of them).
+      if #bag == 0 then bag = shuffled(pkgs, ctx.rand) end
+      current = table.remove(bag)
       state = "wait2"
       return { f = current.kind .. "-start", package = current }
     elseif state == "wait2" then

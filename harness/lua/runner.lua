@@ -111,6 +111,22 @@ function M.run(loaded)
     invoke = function(i, op) return client_v1.invoke(nodes[i].url, op, opts.op_timeout) end
   end
 
+  -- How one op runs: an op carrying `via` (a workload op built from
+  -- register primitives) runs it over `call`; else a workload with its own
+  -- invoke(call, op, opts) gets it; else the op goes to the adapter / v1.
+  local wl_opts = opts
+  if wl.invoke and wl.configure then
+    local okc, r = pcall(wl.configure, opts)
+    if not okc then usage_error(loaded.workload_path .. ": " .. tostring(r)) end
+    wl_opts = r
+  end
+  local function execute(i, op)
+    local function call(p) return invoke(i, p) end
+    if type(op.via) == "function" then return op.via(call) end
+    if wl.invoke and not wl.register_ops then return wl.invoke(call, op, wl_opts) end
+    return invoke(i, op)
+  end
+
   local function find_leader()
     for i, n in ipairs(nodes) do
       if handles[i].state == "running" then
@@ -160,7 +176,7 @@ function M.run(loaded)
       else
         hx.record({ process = process, type = "invoke", f = op.f, key = op.key, value = op.value })
         in_flight = in_flight + 1
-        local ok, c = pcall(invoke, ni, op)
+        local ok, c = pcall(execute, ni, op)
         in_flight = in_flight - 1
         if not ok then
           hx.log("client " .. process .. " " .. op.f .. ": " .. tostring(c))
