@@ -138,4 +138,29 @@ T.case("latency: from add ok to the first read that had it", function()
   T.eq(r.stale_count, 1, "the read at 20 ms missed it")
 end)
 
+T.case("large history: exact counts, capped examples", function()
+  -- 4000 adds, 400 reads of everything added so far (800,000 sightings),
+  -- then one read that misses all but two elements. The checker streams
+  -- the reads (memory O(elements + reads)); here we hold it to exact counts.
+  local h = T.history()
+  local added = {}
+  for r = 1, 400 do
+    for _ = 1, 10 do
+      local e = #added + 1
+      h:op(1, "add", e, "ok")
+      added[e] = e
+    end
+    h:op(2, "read", nil, "ok", table.move(added, 1, #added, 1, {}))
+  end
+  h:op(2, "read", nil, "ok", { 1, 2 })
+  h:op(2, "final-read", nil, "ok", table.move(added, 1, #added, 1, {}))
+  local r = set.check(h.events, { max_report = 5 })
+  T.eq(r.valid, true, "valid")
+  T.eq(r.stale_count, 3998, "stale reads counted exactly")
+  T.eq(r.stale_elements, 3998, "stale elements")
+  T.eq(#r.stale, 5, "examples capped")
+  T.eq(r.stale[1].element, 3, "first example")
+  T.eq(r.visibility_latency_ms.n, 4000, "latencies")
+end)
+
 T.done()

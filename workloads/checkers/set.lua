@@ -115,17 +115,17 @@ function M.check(history, opts)
   result.final_read = { index = final.complete_index, invoke_s = secs(final.invoke_time),
                         size = #final.value, process = final.process }
 
-  -- One pass over the reads: membership, duplicates, unexpected, first sight.
-  local contents = {}    -- read -> set of elements
-  local first_seen = {}  -- element -> read with the earliest completion containing it
+  -- Memory stays O(elements + reads), never O(sum of read sizes): a minute
+  -- of adds makes thousands of reads of thousands of elements each, and
+  -- keeping a set per read took a gigabyte. So the reads are streamed twice.
+  --
+  -- Pass 1: duplicates, unexpected elements, and each element's first
+  -- sight (the read with the earliest completion containing it).
+  local first_seen = {}
   local unexpected_seen = {}
   for _, r in ipairs(reads) do
-    local set, counts = {}, {}
-    for _, e in ipairs(r.value) do
-      counts[e] = (counts[e] or 0) + 1
-      set[e] = true
-    end
-    contents[r] = set
+    local counts = {}
+    for _, e in ipairs(r.value) do counts[e] = (counts[e] or 0) + 1 end
     for e, c in pairs(counts) do
       if c > 1 then
         result.duplicated_count = result.duplicated_count + 1
@@ -150,9 +150,61 @@ function M.check(history, opts)
     end
   end
 
-  -- Per element: known time, lost / stale / recovered / never read, latency.
+  -- When each attempted element became known.
+  local known = {}
+  for e, a in pairs(adds) do
+    if not a.fail_only then
+      local k, seen = a.ok_time, first_seen[e]
+      if seen and (not k or seen.complete_time < k) then k = seen.complete_time end
+      known[e] = k
+    end
+  end
+
+  -- Pass 2: per known element, the reads begun after it was known that
+  -- contain it, and the last read (by invocation) that contains it.
+  local present_after, last_present, counted = {}, {}, {}
+  for _, r in ipairs(reads) do
+    for _, e in ipairs(r.value) do
+      local k = known[e]
+      if k and counted[e] ~= r then
+        counted[e] = r
+        last_present[e] = r
+        if r.invoke_time > k then present_after[e] = (present_after[e] or 0) + 1 end
+      end
+    end
+  end
+  counted = nil
+
+  -- Reads begun after time t: #reads minus those invoked at or before t.
+  local invoke_times = {}
+  for i, r in ipairs(reads) do invoke_times[i] = r.invoke_time end
+  local function first_after(t)
+    local lo, hi = 1, #invoke_times + 1
+    while lo < hi do
+      local mid = (lo + hi) // 2
+      if invoke_times[mid] > t then hi = mid else lo = mid + 1 end
+    end
+    return lo
+  end
+
+  -- Membership of one read, for the few examples of stale reads we report;
+  -- a bounded cache keeps the memory promise.
+  local cache, cached = {}, 0
+  local function holds(r, e)
+    local set = cache[r]
+    if not set then
+      if cached >= 256 then cache, cached = {}, 0 end
+      set = {}
+      for _, x in ipairs(r.value) do set[x] = true end
+      cache[r], cached = set, cached + 1
+    end
+    return set[e] == true
+  end
+
+  -- Per element: lost / stale / recovered / never read, latency.
   local latencies, slowest = {}, {}
-  local final_set = contents[final]
+  local final_set = {}
+  for _, e in ipairs(final.value) do final_set[e] = true end
   local elements = {}
   for e in pairs(adds) do elements[#elements + 1] = e end
   table.sort(elements, function(x, y)
@@ -162,15 +214,14 @@ function M.check(history, opts)
   for _, e in ipairs(elements) do
     local a = adds[e]
     local seen = first_seen[e]
-    local known = a.ok_time
-    if seen and (not known or seen.complete_time < known) then known = seen.complete_time end
-    if known and not a.fail_only then
+    local k = known[e]
+    if k then
       if a.ok_time and seen then
         local lat = math.max(0, seen.complete_time - a.ok_time)
         latencies[#latencies + 1] = lat
         slowest[#slowest + 1] = { element = e, ms = lat / 1e6 }
       end
-      if final.invoke_time <= known then
+      if final.invoke_time <= k then
         -- No final read started after we knew of it: nothing to hold it to.
         if not final_set[e] and not seen then
           result.never_read_count = result.never_read_count + 1
@@ -178,28 +229,29 @@ function M.check(history, opts)
         end
       elseif not final_set[e] then
         result.lost_count = result.lost_count + 1
-        local last_present
-        for _, r in ipairs(reads) do
-          if contents[r][e] then last_present = r end
-        end
+        local lp = last_present[e]
         note(result.lost, max, {
-          element = e, known_s = secs(known),
-          known_by = a.ok_time == known and string.format("add ok at index %d", a.op.complete_index)
-                                        or string.format("read at index %d", seen.complete_index),
-          last_seen_index = last_present and last_present.complete_index or nil,
+          element = e, known_s = secs(k),
+          known_by = a.ok_time == k and string.format("add ok at index %d", a.op.complete_index)
+                                    or string.format("read at index %d", seen.complete_index),
+          last_seen_index = lp and lp.complete_index or nil,
           final_read_index = final.complete_index,
         })
       else
-        local stale_reads = 0
-        for _, r in ipairs(reads) do
-          if r.invoke_time > known and not contents[r][e] then
-            stale_reads = stale_reads + 1
-            result.stale_count = result.stale_count + 1
-            note(result.stale, max, { element = e, known_s = secs(known), read_index = r.complete_index,
-                                      read_invoke_s = secs(r.invoke_time) })
+        local from = first_after(k)
+        local stale_reads = (#reads - from + 1) - (present_after[e] or 0)
+        if stale_reads > 0 then
+          result.stale_count = result.stale_count + stale_reads
+          result.stale_elements = result.stale_elements + 1
+          for i = from, #reads do
+            if #result.stale >= max then break end
+            local r = reads[i]
+            if not holds(r, e) then
+              note(result.stale, max, { element = e, known_s = secs(k), read_index = r.complete_index,
+                                        read_invoke_s = secs(r.invoke_time) })
+            end
           end
         end
-        if stale_reads > 0 then result.stale_elements = result.stale_elements + 1 end
       end
       if a.info and not a.ok_time and final_set[e] then
         result.recovered_count = result.recovered_count + 1
