@@ -48,7 +48,7 @@ INTEG_TESTS += $(NEM_CLOCK_INTEG)
 
 
 # ---- disks ----------------------------------------------------------------
-NEM_LAZYFS_OBJS := $(BUILD)/nemesis/disk/nem_lazyfs_cache.o
+NEM_LAZYFS_OBJS := $(BUILD)/nemesis/disk/nem_lazyfs_cache.o $(BUILD)/nemesis/disk/nem_lazyfs_meta.o
 NEM_DISK_OBJS := $(BUILD)/nemesis/disk/nem_lazyfs_ctl.o
 OBJS_ALL += $(NEM_LAZYFS_OBJS) $(NEM_DISK_OBJS)
 
@@ -69,7 +69,10 @@ PROGS += $(BUILD)/tests/bench/lazyfs_fsync
 NEM_HOST_PROGS += $(BUILD)/tests/bench/lazyfs_fsync
 BENCHES += $(BUILD)/tests/bench/lazyfs_fsync
 
-NEM_DISK_TESTS := $(BUILD)/tests/unit/test_nem_lazyfs_cache
+$(BUILD)/tests/unit/test_nem_lazyfs_meta: $(BUILD)/tests/unit/test_nem_lazyfs_meta.o $(NEM_LAZYFS_OBJS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,cmocka) -lpthread
+
+NEM_DISK_TESTS := $(BUILD)/tests/unit/test_nem_lazyfs_cache $(BUILD)/tests/unit/test_nem_lazyfs_meta
 NEM_DISK_INTEG := $(BUILD)/tests/integration/nemesis_disk_lazyfs
 PROGS += $(BIN)/rapat-lazyfs $(NEM_DISK_TESTS) $(NEM_DISK_INTEG)
 NEM_HOST_PROGS += $(BIN)/rapat-lazyfs $(NEM_DISK_TESTS) $(NEM_DISK_INTEG)

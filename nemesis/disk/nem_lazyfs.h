@@ -32,11 +32,17 @@ struct nem_lazyfs_opts {
 	const char *ctl_path;    /* unix socket path for commands (< 108 bytes) */
 	const char *log_path;    /* stdout+stderr of the daemon; NULL = /dev/null */
 	int timeout_ms;          /* how long to wait for the mount; 0 = 10000 */
+	int lazy_metadata;       /* also lose namespace operations (creations, links,
+	                          * renames, unlinks, rmdirs) not followed by any
+	                          * fsync/fdatasync/directory fsync (ext4-like) */
 };
 
 struct nem_lazyfs_stats {
 	uint64_t files;        /* files that had unsynced data */
 	uint64_t dirty_bytes;  /* page-granular bytes of unsynced data */
+	unsigned undone_ops;   /* crash, --lazy-metadata: namespace operations undone */
+	unsigned failed_undo;  /* ... and undo steps that failed (backing changed behind us) */
+	unsigned pending_ops;  /* stats: namespace operations not yet committed */
 };
 
 /* Fork+exec the daemon and wait until it answers "ping" (mounted). *pid is

@@ -90,7 +90,15 @@ static int parse_stats(const char *reply, struct nem_lazyfs_stats *st)
 {
 	if (!st)
 		return 0;
-	return sscanf(reply, "ok files=%" SCNu64 " bytes=%" SCNu64, &st->files, &st->dirty_bytes) == 2 ? 0 : -1;
+	memset(st, 0, sizeof *st);
+	if (sscanf(reply, "ok files=%" SCNu64 " bytes=%" SCNu64, &st->files, &st->dirty_bytes) != 2)
+		return -1;
+	const char *p;
+	if ((p = strstr(reply, " undone_ops=")))
+		sscanf(p, " undone_ops=%u failed_undo=%u", &st->undone_ops, &st->failed_undo);
+	if ((p = strstr(reply, " pending_ops=")))
+		sscanf(p, " pending_ops=%u", &st->pending_ops);
+	return 0;
 }
 
 int nem_lazyfs_lose_unsynced(const char *ctl_path, struct nem_lazyfs_stats *st, char *err, size_t errlen)
@@ -115,8 +123,8 @@ int nem_lazyfs_lose_unsynced_partial(const char *ctl_path, double p, uint64_t se
 		return -1;
 	struct nem_lazyfs_stats tmp;
 	uint64_t kept;
-	if (sscanf(reply, "ok files=%" SCNu64 " bytes=%" SCNu64 " written_back_pages=%" SCNu64, &tmp.files,
-	           &tmp.dirty_bytes, &kept) != 3) {
+	const char *wb = strstr(reply, " written_back_pages=");
+	if (parse_stats(reply, &tmp) < 0 || !wb || sscanf(wb, " written_back_pages=%" SCNu64, &kept) != 1) {
 		snprintf(err, errlen, "lazyfs %s: %s: unexpected reply '%s'", ctl_path, cmd, reply);
 		return -1;
 	}
@@ -181,11 +189,13 @@ int nem_lazyfs_start(const struct nem_lazyfs_opts *o, pid_t *pid, char *err, siz
 		}
 		if (nul >= 0)
 			dup2(nul, 0);
-		const char *argv[8];
+		const char *argv[10];
 		int n = 0;
 		argv[n++] = bin;
 		argv[n++] = "--ctl";
 		argv[n++] = o->ctl_path;
+		if (o->lazy_metadata)
+			argv[n++] = "--lazy-metadata";
 		if (o->backing) {
 			argv[n++] = "--backing";
 			argv[n++] = o->backing;

@@ -6,6 +6,7 @@
 #define FUSE_USE_VERSION 312
 #include "nemesis/disk/nem_lazyfs.h"
 #include "nemesis/disk/nem_lazyfs_cache.h"
+#include "nemesis/disk/nem_lazyfs_meta.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -28,6 +29,9 @@
 struct lfs {
 	int backing_fd;            /* the backing directory, opened before mounting */
 	struct nem_lf_cache *cache;
+	struct nem_lf_meta *meta;  /* --lazy-metadata: namespace journal, else NULL */
+	dev_t root_dev;            /* the backing root, to hide the trash in its listing */
+	ino_t root_ino;
 	int ctl_fd;                /* listening control socket */
 	pthread_t ctl_thread;
 	bool flush_on_exit;
@@ -50,6 +54,20 @@ static const char *rel(const char *path)
 static int neg(int rc)
 {
 	return rc < 0 ? -errno : 0;
+}
+
+/* With --lazy-metadata the journal's trash directory does not exist for
+ * users of the mount. */
+static bool hidden(const struct lfs *l, const char *path)
+{
+	return l->meta && path && nem_lf_meta_hidden(rel(path));
+}
+
+/* Any fsync commits every namespace operation before it (ext4-like). */
+static void commit_meta(struct lfs *l)
+{
+	if (l->meta)
+		nem_lf_meta_commit(l->meta);
 }
 
 /* Files the daemon creates as root belong to the caller, as on a real fs. */
@@ -88,13 +106,17 @@ static void *lfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 static void lfs_destroy(void *data)
 {
 	struct lfs *l = data;
-	if (l->flush_on_exit)
+	if (l->flush_on_exit) {
 		(void)nem_lf_flush_all(l->cache);
+		commit_meta(l);
+	}
 }
 
 static int lfs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 {
 	struct lfs *l = lfs_of_ctx();
+	if (!fi && hidden(l, path))
+		return -ENOENT;
 	int rc = fi ? fstat((int)fi->fh, st) : fstatat(l->backing_fd, rel(path), st, AT_SYMLINK_NOFOLLOW);
 	if (rc < 0)
 		return -errno;
@@ -105,6 +127,8 @@ static int lfs_getattr(const char *path, struct stat *st, struct fuse_file_info 
 
 static int lfs_readlink(const char *path, char *buf, size_t size)
 {
+	if (hidden(lfs_of_ctx(), path))
+		return -ENOENT;
 	ssize_t n = readlinkat(lfs_of_ctx()->backing_fd, rel(path), buf, size - 1);
 	if (n < 0)
 		return -errno;
@@ -115,7 +139,11 @@ static int lfs_readlink(const char *path, char *buf, size_t size)
 static int lfs_mknod(const char *path, mode_t mode, dev_t rdev)
 {
 	struct lfs *l = lfs_of_ctx();
-	if (mknodat(l->backing_fd, rel(path), mode, rdev) < 0)
+	if (l->meta) {
+		int rc = nem_lf_meta_create(l->meta, 'n', rel(path), NULL, 0, mode, rdev, NULL);
+		if (rc < 0)
+			return rc;
+	} else if (mknodat(l->backing_fd, rel(path), mode, rdev) < 0)
 		return -errno;
 	give_to_caller(l->backing_fd, rel(path));
 	return 0;
@@ -124,7 +152,11 @@ static int lfs_mknod(const char *path, mode_t mode, dev_t rdev)
 static int lfs_mkdir(const char *path, mode_t mode)
 {
 	struct lfs *l = lfs_of_ctx();
-	if (mkdirat(l->backing_fd, rel(path), mode) < 0)
+	if (l->meta) {
+		int rc = nem_lf_meta_create(l->meta, 'd', rel(path), NULL, 0, mode, 0, NULL);
+		if (rc < 0)
+			return rc;
+	} else if (mkdirat(l->backing_fd, rel(path), mode) < 0)
 		return -errno;
 	give_to_caller(l->backing_fd, rel(path));
 	return 0;
@@ -133,6 +165,8 @@ static int lfs_mkdir(const char *path, mode_t mode)
 static int lfs_unlink(const char *path)
 {
 	struct lfs *l = lfs_of_ctx();
+	if (l->meta)
+		return nem_lf_meta_remove(l->meta, rel(path), false); /* data forgotten at commit */
 	struct stat st;
 	if (fstatat(l->backing_fd, rel(path), &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
@@ -144,13 +178,20 @@ static int lfs_unlink(const char *path)
 
 static int lfs_rmdir(const char *path)
 {
+	struct lfs *l = lfs_of_ctx();
+	if (l->meta)
+		return nem_lf_meta_remove(l->meta, rel(path), true);
 	return neg(unlinkat(lfs_of_ctx()->backing_fd, rel(path), AT_REMOVEDIR));
 }
 
 static int lfs_symlink(const char *target, const char *path)
 {
 	struct lfs *l = lfs_of_ctx();
-	if (symlinkat(target, l->backing_fd, rel(path)) < 0)
+	if (l->meta) {
+		int rc = nem_lf_meta_create(l->meta, 'l', rel(path), target, 0, 0, 0, NULL);
+		if (rc < 0)
+			return rc;
+	} else if (symlinkat(target, l->backing_fd, rel(path)) < 0)
 		return -errno;
 	give_to_caller(l->backing_fd, rel(path));
 	return 0;
@@ -159,6 +200,8 @@ static int lfs_symlink(const char *target, const char *path)
 static int lfs_rename(const char *from, const char *to, unsigned int flags)
 {
 	struct lfs *l = lfs_of_ctx();
+	if (l->meta)
+		return nem_lf_meta_rename(l->meta, rel(from), rel(to), flags);
 	struct stat st;
 	bool replaced = !(flags & RENAME_EXCHANGE) &&
 	                fstatat(l->backing_fd, rel(to), &st, AT_SYMLINK_NOFOLLOW) == 0;
@@ -172,6 +215,8 @@ static int lfs_rename(const char *from, const char *to, unsigned int flags)
 static int lfs_link(const char *from, const char *to)
 {
 	struct lfs *l = lfs_of_ctx();
+	if (l->meta)
+		return nem_lf_meta_create(l->meta, 'h', rel(to), rel(from), 0, 0, 0, NULL);
 	return neg(linkat(l->backing_fd, rel(from), l->backing_fd, rel(to), 0));
 }
 
@@ -179,6 +224,8 @@ static int lfs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
 	if (fi)
 		return neg(fchmod((int)fi->fh, mode));
+	if (hidden(lfs_of_ctx(), path))
+		return -ENOENT;
 	return neg(fchmodat(lfs_of_ctx()->backing_fd, rel(path), mode, 0));
 }
 
@@ -186,6 +233,8 @@ static int lfs_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_in
 {
 	if (fi)
 		return neg(fchown((int)fi->fh, uid, gid));
+	if (hidden(lfs_of_ctx(), path))
+		return -ENOENT;
 	return neg(fchownat(lfs_of_ctx()->backing_fd, rel(path), uid, gid, AT_SYMLINK_NOFOLLOW));
 }
 
@@ -194,6 +243,8 @@ static int lfs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 	struct lfs *l = lfs_of_ctx();
 	if (fi)
 		return nem_lf_truncate(l->cache, (int)fi->fh, size);
+	if (hidden(l, path))
+		return -ENOENT;
 	int fd = openat(l->backing_fd, rel(path), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
@@ -213,6 +264,8 @@ static int open_flags(int flags)
 static int lfs_open(const char *path, struct fuse_file_info *fi)
 {
 	struct lfs *l = lfs_of_ctx();
+	if (hidden(l, path))
+		return -ENOENT;
 	int fd = openat(l->backing_fd, rel(path), open_flags(fi->flags));
 	if (fd < 0)
 		return -errno;
@@ -229,8 +282,14 @@ static int lfs_open(const char *path, struct fuse_file_info *fi)
 static int lfs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
 	struct lfs *l = lfs_of_ctx();
-	int fd = openat(l->backing_fd, rel(path), open_flags(fi->flags) | O_CREAT | (fi->flags & O_EXCL), mode);
-	if (fd < 0)
+	int fd;
+	if (l->meta) {
+		int rc = nem_lf_meta_create(l->meta, 'f', rel(path), NULL, open_flags(fi->flags) | (fi->flags & O_EXCL),
+		                            mode, 0, &fd);
+		if (rc < 0)
+			return rc;
+	} else if ((fd = openat(l->backing_fd, rel(path), open_flags(fi->flags) | O_CREAT | (fi->flags & O_EXCL),
+	                        mode)) < 0)
 		return -errno;
 	give_fd_to_caller(fd);
 	int rc = nem_lf_open(l->cache, fd);
@@ -267,11 +326,17 @@ static int lfs_release(const char *path, struct fuse_file_info *fi)
 
 static int lfs_fsync(const char *path, int datasync, struct fuse_file_info *fi)
 {
-	return nem_lf_flush(lfs_of_ctx()->cache, (int)fi->fh, datasync);
+	struct lfs *l = lfs_of_ctx();
+	int rc = nem_lf_flush(l->cache, (int)fi->fh, datasync);
+	if (rc == 0)
+		commit_meta(l);
+	return rc;
 }
 
 static int lfs_opendir(const char *path, struct fuse_file_info *fi)
 {
+	if (hidden(lfs_of_ctx(), path))
+		return -ENOENT;
 	int fd = openat(lfs_of_ctx()->backing_fd, rel(path), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -288,13 +353,19 @@ static int lfs_opendir(const char *path, struct fuse_file_info *fi)
 static int lfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
                        struct fuse_file_info *fi, enum fuse_readdir_flags flags)
 {
+	struct lfs *l = lfs_of_ctx();
 	DIR *d = (DIR *)(uintptr_t)fi->fh;
+	struct stat dst;
+	bool is_root = l->meta && fstat(dirfd(d), &dst) == 0 && dst.st_dev == l->root_dev &&
+	               dst.st_ino == l->root_ino;
 	/* Offsets are not passed to filler: libfuse buffers the whole listing,
 	 * so every call starts from the beginning. */
 	rewinddir(d);
 	errno = 0;
 	struct dirent *de;
 	while ((de = readdir(d))) {
+		if (is_root && !strcmp(de->d_name, NEM_LF_TRASH))
+			continue;
 		struct stat st = { .st_ino = de->d_ino, .st_mode = (mode_t)DTTOIF(de->d_type) };
 		if (filler(buf, de->d_name, &st, 0, 0))
 			break;
@@ -311,11 +382,16 @@ static int lfs_releasedir(const char *path, struct fuse_file_info *fi)
 static int lfs_fsyncdir(const char *path, int datasync, struct fuse_file_info *fi)
 {
 	int fd = dirfd((DIR *)(uintptr_t)fi->fh);
-	return neg(datasync ? fdatasync(fd) : fsync(fd));
+	int rc = neg(datasync ? fdatasync(fd) : fsync(fd));
+	if (rc == 0)
+		commit_meta(lfs_of_ctx());
+	return rc;
 }
 
 static int lfs_access(const char *path, int mask)
 {
+	if (hidden(lfs_of_ctx(), path))
+		return -ENOENT;
 	return neg(faccessat(lfs_of_ctx()->backing_fd, rel(path), mask, AT_SYMLINK_NOFOLLOW));
 }
 
@@ -323,6 +399,8 @@ static int lfs_utimens(const char *path, const struct timespec tv[2], struct fus
 {
 	if (fi)
 		return neg(futimens((int)fi->fh, tv));
+	if (hidden(lfs_of_ctx(), path))
+		return -ENOENT;
 	return neg(utimensat(lfs_of_ctx()->backing_fd, rel(path), tv, AT_SYMLINK_NOFOLLOW));
 }
 
@@ -386,9 +464,15 @@ static const struct fuse_operations lfs_ops = {
 static void ctl_answer(struct lfs *l, const char *cmd, char *reply, size_t len)
 {
 	struct nem_lf_stats st;
+	unsigned undone = 0, failed = 0;
 	if (!strcmp(cmd, "crash") || !strcmp(cmd, "lose-unsynced")) {
+		/* Data first (entries of files about to vanish go with it), then
+		 * the namespace, newest operation first. */
 		nem_lf_drop_all(l->cache, &st);
-		snprintf(reply, len, "ok files=%" PRIu64 " bytes=%" PRIu64 "\n", st.files, st.dirty_bytes);
+		if (l->meta)
+			nem_lf_meta_undo(l->meta, &undone, &failed);
+		snprintf(reply, len, "ok files=%" PRIu64 " bytes=%" PRIu64 " undone_ops=%u failed_undo=%u\n", st.files,
+		         st.dirty_bytes, undone, failed);
 	} else if (!strncmp(cmd, "crash-partial ", 14)) {
 		double p;
 		unsigned long long seed;
@@ -398,20 +482,26 @@ static void ctl_answer(struct lfs *l, const char *cmd, char *reply, size_t len)
 			return;
 		}
 		int rc = nem_lf_drop_partial(l->cache, p, seed, &st, &kept);
+		if (l->meta)
+			nem_lf_meta_undo(l->meta, &undone, &failed);
 		if (rc < 0)
 			snprintf(reply, len, "error crash-partial: %s (unsynced data dropped anyway)\n", strerror(-rc));
 		else
-			snprintf(reply, len, "ok files=%" PRIu64 " bytes=%" PRIu64 " written_back_pages=%" PRIu64 "\n",
-			         st.files, st.dirty_bytes, kept);
+			snprintf(reply, len,
+			         "ok files=%" PRIu64 " bytes=%" PRIu64 " written_back_pages=%" PRIu64
+			         " undone_ops=%u failed_undo=%u\n",
+			         st.files, st.dirty_bytes, kept, undone, failed);
 	} else if (!strcmp(cmd, "sync")) {
 		int rc = nem_lf_flush_all(l->cache);
+		commit_meta(l);
 		if (rc < 0)
 			snprintf(reply, len, "error sync: %s\n", strerror(-rc));
 		else
 			snprintf(reply, len, "ok\n");
 	} else if (!strcmp(cmd, "stats")) {
 		nem_lf_get_stats(l->cache, &st);
-		snprintf(reply, len, "ok files=%" PRIu64 " bytes=%" PRIu64 "\n", st.files, st.dirty_bytes);
+		snprintf(reply, len, "ok files=%" PRIu64 " bytes=%" PRIu64 " pending_ops=%u\n", st.files,
+		         st.dirty_bytes, l->meta ? nem_lf_meta_pending(l->meta) : 0);
 	} else if (!strcmp(cmd, "ping")) {
 		snprintf(reply, len, "ok\n");
 	} else {
@@ -477,7 +567,8 @@ static int ctl_listen(const char *path, char *err, size_t errlen)
 static void usage(FILE *f)
 {
 	fprintf(f,
-	        "usage: rapat-lazyfs --ctl SOCKET [--backing DIR] [--no-flush-on-exit] [--debug] MOUNTPOINT\n"
+	        "usage: rapat-lazyfs --ctl SOCKET [--backing DIR] [--lazy-metadata] [--no-flush-on-exit]\n"
+	        "                    [--debug] MOUNTPOINT\n"
 	        "Mounts a pass-through filesystem over MOUNTPOINT (backed by DIR, default the\n"
 	        "directory MOUNTPOINT itself as it was before mounting) that keeps unsynced file\n"
 	        "data in memory. Commands on SOCKET, one line per connection:\n"
@@ -487,18 +578,22 @@ static void usage(FILE *f)
 	        "  sync    make everything durable\n"
 	        "  stats   unsynced files and bytes\n"
 	        "  ping    ok once mounted\n"
+	        "--lazy-metadata: creations, links, renames, unlinks and rmdirs are undone by a\n"
+	        "crash too, unless an fsync/fdatasync/directory fsync came after them (ext4-like).\n"
 	        "SIGTERM/SIGINT unmount (after a sync unless --no-flush-on-exit).\n");
 }
 
 int main(int argc, char **argv)
 {
 	const char *backing = NULL, *ctl = NULL, *mnt = NULL;
-	bool flush_on_exit = true, debug = false;
+	bool flush_on_exit = true, debug = false, lazy_meta = false;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--backing") && i + 1 < argc)
 			backing = argv[++i];
 		else if (!strcmp(argv[i], "--ctl") && i + 1 < argc)
 			ctl = argv[++i];
+		else if (!strcmp(argv[i], "--lazy-metadata"))
+			lazy_meta = true;
 		else if (!strcmp(argv[i], "--no-flush-on-exit"))
 			flush_on_exit = false;
 		else if (!strcmp(argv[i], "--debug"))
@@ -531,6 +626,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rapat-lazyfs: out of memory\n");
 		return 1;
 	}
+	struct stat root;
+	if (fstat(l.backing_fd, &root) < 0) {
+		fprintf(stderr, "rapat-lazyfs: fstat backing: %s\n", strerror(errno));
+		return 1;
+	}
+	l.root_dev = root.st_dev;
+	l.root_ino = root.st_ino;
+	if (lazy_meta) {
+		int mrc = nem_lf_meta_new(l.backing_fd, l.cache, &l.meta);
+		if (mrc < 0) {
+			fprintf(stderr, "rapat-lazyfs: namespace journal: %s\n", strerror(-mrc));
+			return 1;
+		}
+	}
 	char opts[256];
 	snprintf(opts, sizeof opts, "fsname=rapat-lazyfs,subtype=lazyfs,default_permissions%s",
 	         geteuid() == 0 ? ",allow_other" : "");
@@ -561,7 +670,8 @@ int main(int argc, char **argv)
 		close(l.ctl_fd);
 		goto signals;
 	}
-	printf("rapat-lazyfs: mounted %s (backing %s), control %s\n", mnt, backing ? backing : mnt, ctl);
+	printf("rapat-lazyfs: mounted %s (backing %s), control %s%s\n", mnt, backing ? backing : mnt, ctl,
+	       lazy_meta ? ", lazy metadata" : "");
 	fflush(stdout);
 	rc = fuse_loop_mt(f, NULL) == 0 ? 0 : 1;
 	shutdown(l.ctl_fd, SHUT_RDWR);
@@ -573,6 +683,7 @@ signals:
 unmount:
 	fuse_unmount(f);
 	fuse_destroy(f); /* runs lfs_destroy: the final sync */
+	nem_lf_meta_free(l.meta);
 	nem_lf_cache_free(l.cache);
 	close(l.backing_fd);
 	return rc;

@@ -250,7 +250,7 @@ int main(void)
 
 	/* Round 2: same writes on a fresh directory, no crash command: a clean
 	 * stop makes everything durable. */
-	char cmd[1200];
+	char cmd[2400];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir '%s' && printf OLD > '%s/old'", data_dir, data_dir, data_dir);
 	if (system(cmd) != 0)
 		return 1;
@@ -305,6 +305,70 @@ int main(void)
 		      (unsigned long long)n_new, (unsigned long long)kept);
 		printf("crash-partial 0.5: %llu of %d unsynced pages reached the disk\n", (unsigned long long)kept, PAGES);
 	}
+	CHECK(nem_lazyfs_stop(lz, data_dir, 0, err, sizeof err) == 0, "%s", err);
+
+	/* Round 5: --lazy-metadata — namespace operations after the last fsync
+	 * are undone by the crash too. */
+	snprintf(cmd, sizeof cmd,
+	         "rm -rf '%s' && mkdir -p '%s/d1' && printf K > '%s/keep' && printf V > '%s/victim' && "
+	         "printf T > '%s/target'",
+	         data_dir, data_dir, data_dir, data_dir, data_dir);
+	if (system(cmd) != 0)
+		return 1;
+	o.lazy_metadata = 1;
+	if (nem_lazyfs_start(&o, &lz, err, sizeof err) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	pid_t n5 = fork();
+	if (n5 == 0) {
+		int bad = 0;
+		int f = open(at("synced"), O_CREAT | O_WRONLY, 0644);
+		bad |= f < 0 || put(f, "S", 1, 0) || fsync(f);
+		close(f);
+		f = open(at("lost"), O_CREAT | O_WRONLY, 0644);
+		bad |= f < 0 || put(f, "L", 1, 0);
+		close(f);
+		bad |= rename(at("keep"), at("keep2")) || unlink(at("victim")) || rmdir(at("d1")) ||
+		       mkdir(at("d2"), 0755) || rename(at("synced"), at("target"));
+		/* The journal's trash is invisible. */
+		struct stat tst;
+		bad |= stat(at(".rapat-lazyfs-trash"), &tst) == 0;
+		_exit(bad);
+	}
+	int st5;
+	waitpid(n5, &st5, 0);
+	CHECK(WIFEXITED(st5) && WEXITSTATUS(st5) == 0, "lazy-metadata node failed");
+	snprintf(cmd, sizeof cmd, "ls -A '%s' | grep -q rapat-lazyfs-trash", data_dir);
+	CHECK(system(cmd) != 0, "the trash directory shows up in a listing");
+	CHECK(nem_lazyfs_stats(ctl, &st, err, sizeof err) == 0 && st.pending_ops == 6, "pending ops %u, want 6",
+	      st.pending_ops);
+	CHECK(nem_lazyfs_lose_unsynced(ctl, &st, err, sizeof err) == 0, "%s", err);
+	CHECK(st.undone_ops == 6 && st.failed_undo == 0, "undone %u (failed %u), want 6", st.undone_ops,
+	      st.failed_undo);
+	printf("lazy metadata: crash undid %u namespace operations\n", st.undone_ops);
+	expect_file("synced", (const uint8_t *)"S", 1);
+	expect_file("target", (const uint8_t *)"T", 1);
+	expect_file("keep", (const uint8_t *)"K", 1);
+	expect_file("victim", (const uint8_t *)"V", 1);
+	expect_absent("lost");
+	expect_absent("keep2");
+	expect_absent("d2");
+	struct stat d1st;
+	CHECK(stat(at("d1"), &d1st) == 0 && S_ISDIR(d1st.st_mode), "d1 not restored");
+	/* An fsync of any file commits the namespace operations before it. */
+	n5 = fork();
+	if (n5 == 0) {
+		int f = open(at("x"), O_CREAT | O_WRONLY, 0644);
+		int bad = rename(at("keep"), at("keep3")) || f < 0 || put(f, "X", 1, 0) || fsync(f);
+		_exit(bad);
+	}
+	waitpid(n5, &st5, 0);
+	CHECK(WIFEXITED(st5) && WEXITSTATUS(st5) == 0, "lazy-metadata node 2 failed");
+	CHECK(nem_lazyfs_lose_unsynced(ctl, &st, err, sizeof err) == 0 && st.undone_ops == 0, "undone %u, want 0",
+	      st.undone_ops);
+	expect_file("keep3", (const uint8_t *)"K", 1);
+	expect_file("x", (const uint8_t *)"X", 1);
 	CHECK(nem_lazyfs_stop(lz, data_dir, 0, err, sizeof err) == 0, "%s", err);
 
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
