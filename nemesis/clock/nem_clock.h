@@ -94,4 +94,11 @@ int64_t nem_clock_init_monotonic_ns(void);
 int nem_clock_timens_unshare(int64_t mono_offset_ns, int64_t boot_offset_ns,
                              char *err, size_t errlen);
 
+/* Like nem_clock_timens_unshare, then also moves the calling process itself
+ * into the new namespace (setns on /proc/self/ns/time_for_children), so an
+ * exec that follows runs with the shifted clocks: what a spawner calls in
+ * the child between fork and exec (no extra fork needed). The caller must
+ * be single-threaded (true right after fork). */
+int nem_clock_timens_enter(int64_t mono_offset_ns, int64_t boot_offset_ns, char *err, size_t errlen);
+
 #endif

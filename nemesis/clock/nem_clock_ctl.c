@@ -266,3 +266,22 @@ int nem_clock_timens_unshare(int64_t mono_offset_ns, int64_t boot_offset_ns,
 	}
 	return 0;
 }
+
+int nem_clock_timens_enter(int64_t mono_offset_ns, int64_t boot_offset_ns, char *err, size_t errlen)
+{
+	if (nem_clock_timens_unshare(mono_offset_ns, boot_offset_ns, err, errlen) < 0)
+		return -1;
+	int fd = open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "open /proc/self/ns/time_for_children: %s", strerror(errno));
+		return -1;
+	}
+	int rc = setns(fd, CLONE_NEWTIME);
+	int e = errno;
+	close(fd);
+	if (rc < 0) {
+		snprintf(err, errlen, "setns(time namespace): %s", strerror(e));
+		return -1;
+	}
+	return 0;
+}

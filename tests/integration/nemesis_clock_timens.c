@@ -91,6 +91,47 @@ int main(void)
 		_exit(failures ? 1 : 0);
 	}
 	close(sync_pipe[1]);
+	/* nem_clock_timens_enter: the process itself moves into the namespace,
+	 * so what it execs (no extra fork) reads the shifted clocks. */
+	int ep[2];
+	if (pipe(ep) < 0)
+		return 1;
+	long long m0 = now_ns(CLOCK_MONOTONIC);
+	pid_t direct = fork();
+	if (direct == 0) {
+		if (nem_clock_timens_enter(-((m0 / 2) / NS) * NS, 0, err, sizeof err) < 0) {
+			fprintf(stderr, "%s\n", err);
+			_exit(1);
+		}
+		dup2(ep[1], 1);
+		char probe_path[4096];
+		snprintf(probe_path, sizeof probe_path, "%s/tests/integration/nemesis_clock_probe",
+		         env_or("RAPAT_BUILD", "build/default"));
+		int in[2];
+		if (pipe(in) < 0 || write(in[1], "r\n", 2) != 2)
+			_exit(1);
+		close(in[1]);
+		dup2(in[0], 0);
+		execl(probe_path, probe_path, (char *)NULL);
+		_exit(127);
+	}
+	close(ep[1]);
+	char line[512] = "";
+	FILE *pf = fdopen(ep[0], "r");
+	if (!fgets(line, sizeof line, pf))
+		line[0] = 0;
+	fclose(pf);
+	long long m1 = now_ns(CLOCK_MONOTONIC), v_mono = 0, v_real = 0;
+	int dst;
+	waitpid(direct, &dst, 0);
+	CHECK(sscanf(line, "%lld %lld", &v_real, &v_mono) == 2, "direct probe printed '%s'", line);
+	/* A negative offset this time: back by half the uptime (whole seconds),
+	 * which keeps the shifted clock positive. */
+	long long off = -((m0 / 2) / NS) * NS;
+	CHECK(v_mono >= m0 + off && v_mono <= m1 + off, "entered namespace: monotonic %lld not in [%lld, %lld]",
+	      v_mono, m0 + off, m1 + off);
+	printf("nem_clock_timens_enter: exec'd program reads monotonic %+.3f s from ours (asked %+.3f s)\n",
+	       (double)(v_mono - m0) / NS, (double)off / NS);
 	int st;
 	if (waitpid(helper, &st, 0) < 0)
 		return 1;
@@ -98,7 +139,7 @@ int main(void)
 		printf("skip: time namespaces not permitted here\n");
 		return 77;
 	}
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || failures) {
 		fprintf(stderr, "time namespace checks failed\n");
 		return 1;
 	}
