@@ -36,7 +36,7 @@ $(RAFT_SIM): $(RAFT_SIM_OBJS) $(RAFT_LIB)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
 # The same simulator linked against each mutant core.
-raft_sim_mutant = $(BUILD)/raft_mutants/$(1)/raft_sim
+raft_sim_mutant = $(BUILD)/raft_mutants/$(1)/raft_sim_$(1)
 define RAFT_SIM_MUTANT_RULES
 $(call raft_sim_mutant,$(1)): $(RAFT_SIM_OBJS) $(call raft_mutant_lib,$(1))
 	$$(if $$(Q),@echo "  LD      $$@")
