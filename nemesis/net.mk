@@ -32,3 +32,12 @@ INTEG_TESTS += $(NEM_PART_TEST)
 
 nemesis-net: $(NEM_NET_PROGS)
 .PHONY: nemesis-net
+
+# Benchmark: nem_net vs `ip rule` / `iptables` for the same grudge.
+NEM_PART_BENCH := $(BUILD)/tests/bench/partition_bench
+$(NEM_PART_BENCH): $(BUILD)/tests/bench/partition_bench.o $(NEM_NET_LIB) $(LAB_LIB)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LAB_LIBS) $(NEM_NET_LIBS)
+PROGS += $(NEM_PART_BENCH)
+BENCHES += tests/bench/partition_bench.sh
+nemesis-net: $(NEM_PART_BENCH)
