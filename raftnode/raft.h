@@ -25,6 +25,9 @@
  *   - contracts written down: read_done is called exactly once per accepted
  *     raft_read_index; io->append/install_snapshot failures are fatal.
  *   - RAFT_MUTANT_* compile-time flags documented (end of this file).
+ *  v1.1 (comments only, no API change): host obligations for snapshots and
+ *   durable logs (install_snapshot drops unsynced appends; raft_load passes
+ *   entries after a snapshot only when the log agrees with it).
  *
  * Threading: a struct raft is used by one thread. Every raft_* call runs to
  * completion; io callbacks are invoked synchronously from inside them and must
@@ -217,9 +220,10 @@ struct raft_io {
 	 * index since the last snapshot restore / raft_load. */
 	void (*apply)(struct raft_io *io, raft_index index, const struct raft_entry *e);
 	/* Install a snapshot received from the leader: persist it, replace the
-	 * state machine, drop the durable log up to meta->last_index (keep the
-	 * entries after it only if the entry at last_index has last_term; the
-	 * core always asks to drop everything, so the host may drop it all).
+	 * state machine, and drop the whole durable log, including appends
+	 * handed over earlier but not yet synced (they must never land after
+	 * the snapshot: they may belong to another branch). The core's log is
+	 * empty after it; the next append starts at meta->last_index+1.
 	 * Synchronous (it is rare): return 0 once durable. Nonzero is fatal. */
 	int (*install_snapshot)(struct raft_io *io, const struct raft_snapshot_meta *meta, const struct raft_buf *data);
 	/* The leader needs the latest snapshot to send to a lagging follower.
@@ -258,6 +262,10 @@ void raft_free(struct raft *r);
 /* Load durable state before start (host read it from disk):
  * term/vote, optional snapshot meta (NULL if none), then the entries that
  * follow it, starting at index snapshot.last_index+1 (or 1). The core copies.
+ * With a snapshot, pass entries only if the durable log's entry at
+ * snapshot.last_index has term snapshot.last_term (or the log was restarted
+ * right after that snapshot); otherwise pass none: they may continue an
+ * older branch. RAFT_ECORRUPT if terms decrease or exceed term.
  * Loaded entries count as persisted. The host's state machine must equal the
  * snapshot (or be empty); entries after it are applied again once committed.
  * A log that lost an unsynced tail is fine: Raft only relies on what was
@@ -272,7 +280,8 @@ int raft_bootstrap(struct raft *r, const struct raft_config *conf);
 int raft_start(struct raft *r);
 
 /* ---- driving the core ------------------------------------------------- */
-/* Call at least every heartbeat/2 ms; returns ms until the next needed tick. */
+/* Call at least every heartbeat/2 ms, and soon after any call that changed
+ * the role; returns ms until the next needed tick. */
 unsigned raft_tick(struct raft *r);
 /* A message arrived from the network (m->to must be this node). */
 int raft_step(struct raft *r, const struct raft_msg *m);
@@ -306,7 +315,13 @@ int raft_remove(struct raft *r, raft_id id, raft_index *index);
  * after an election timeout. */
 int raft_transfer(struct raft *r, raft_id id);
 /* The host took a snapshot of its state machine covering up to index
- * (<= applied). The core may now drop log entries <= index - trailing. */
+ * (<= applied) and made it durable. The core may now drop log entries
+ * <= index - trailing, and counts every entry <= index as durable. On disk,
+ * entries after the snapshot stay valid only while the durable log agrees
+ * with it: if a crash could leave the log shorter than index, or with
+ * another term at index (possible when appends were still unsynced at
+ * snapshot time), the host must pass no entries to raft_load after that
+ * snapshot (see raft_load) and restart its log at index+1. */
 int raft_snapshot_taken(struct raft *r, raft_index index, unsigned trailing);
 /* Metadata of a snapshot covering up to index (index <= applied and still in
  * the log, or == raft_snapshot_index()). meta->config is a copy the caller
