@@ -211,7 +211,7 @@ int srv_kv_dump(const struct srv_kv *kv, char **out, size_t *len, char *err, siz
 int srv_kv_restore(struct srv_kv *kv, const void *data, size_t len, char *err, size_t errlen)
 {
 	json_error_t je;
-	json_t *m = json_loadb(data, len, 0, &je);
+	json_t *m = json_loadb(data, len, JSON_ALLOW_NUL, &je);
 	if (!m)
 		return srv_errf(err, errlen, "state machine image: line %d column %d: %s", je.line, je.column, je.text);
 	if (!json_is_object(m)) {

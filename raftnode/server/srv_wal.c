@@ -385,7 +385,8 @@ static int list_segments(const char *dir, uint64_t **out, size_t *n, char *err, 
 		v[cnt++] = seq;
 	}
 	closedir(d);
-	qsort(v, cnt, sizeof *v, cmp_u64);
+	if (cnt > 1)
+		qsort(v, cnt, sizeof *v, cmp_u64);
 	*out = v;
 	*n = cnt;
 	return 0;
@@ -502,11 +503,17 @@ int srv_wal_open(struct srv_wal **out, const struct srv_wal_opts *o, raft_index 
 	w->term = st->term;
 	w->vote = st->vote;
 	w->last_index = st->n ? st->first + st->n - 1 : snap_index;
-	/* Records past the snapshot without entries (a trailing TRUNCATE/RESET)
-	 * make the next append write a TRUNCATE, so replay stays consistent. */
-	if (!st->n && st->have_last && st->last > w->last_index)
-		w->last_index = st->last;
 	if (w->fd < 0 && new_segment(w, next_seq, err, errlen) != 0) {
+		rc = -1;
+		goto fail;
+	}
+	/* The log on disk ends somewhere other than at the snapshot (a
+	 * snapshot taken or installed past what the WAL had made durable, or
+	 * a trailing truncation): record that the log now continues from the
+	 * snapshot, so the next replay does not see a gap before the entries
+	 * appended from here on. Written with the first sync, ahead of them. */
+	if (!st->n && snap_index && st->have_last && st->last != snap_index &&
+	    srv_wal_reset(w, snap_index, err, errlen) != 0) {
 		rc = -1;
 		goto fail;
 	}
