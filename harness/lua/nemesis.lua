@@ -71,9 +71,18 @@ end
 
 local topologies = {}
 
+-- nem.h's builders when the nemesis library is linked (hx.net.topology);
+-- the Lua versions below otherwise (and in unit tests).
+local function nem_topology(name, order)
+  if hx.net and hx.net.topology then return hx.net.topology(name, order) end
+  return nil
+end
+
 -- One random node cut off from everyone.
 function topologies.one(all, rand)
   local s = shuffled(all, rand)
+  local g = nem_topology("isolate", { s[1] })
+  if g then return g end
   local rest = {}
   for i = 2, #s do rest[#rest + 1] = s[i] end
   return M.complete_grudge({ { s[1] }, rest })
@@ -82,6 +91,8 @@ end
 -- A random majority and minority.
 function topologies.majority(all, rand)
   local s = shuffled(all, rand)
+  local g = nem_topology("halves", s)
+  if g then return g end
   local m = #s // 2 + 1
   local a, b = {}, {}
   for i, id in ipairs(s) do
@@ -94,6 +105,8 @@ end
 function topologies.bridge(all, rand)
   if #all < 3 then return topologies.one(all, rand) end
   local s = shuffled(all, rand)
+  local ng = nem_topology("bridge", s)
+  if ng then return ng end
   local bridge = s[1]
   local half = (#s - 1) // 2
   local a, b = {}, {}
@@ -109,6 +122,8 @@ end
 -- ring), and no two nodes hear the same majority.
 function topologies.ring(all, rand)
   local s = shuffled(all, rand)
+  local ng = nem_topology("ring", s)
+  if ng then return ng end
   local n = #s
   local m = n // 2 + 1
   local g = {}

@@ -71,6 +71,7 @@ function M.run(loaded)
 
   -- ---------------------------------------------------------- start nodes
   local t0 = hx.now()
+  hx.set_status("starting nodes")
   for i = 1, #nodes do
     local ok, err = start_node(i)
     if not ok then harness_error("could not start node " .. nodes[i].id .. ": " .. tostring(err)) end
@@ -250,6 +251,7 @@ function M.run(loaded)
     local g = wl.generator(opts, wctx)
     g = gen.time_limit(opts.time_limit, gen.rate(opts.rate, g))
     local deadline = hx.now() + opts.time_limit
+    hx.set_status("")
     hx.log("main phase: " .. opts.time_limit .. " s, concurrency " .. opts.concurrency ..
            ", rate " .. opts.rate .. ", nemesis " .. opts.nemesis)
     local nem = hx.spawn(nemesis_thread, nemesis.schedule(pkgs, opts.nemesis_interval), deadline)
@@ -265,6 +267,7 @@ function M.run(loaded)
   -- ---------------------------------------------------------- final heal
   -- Always, also after an error or Ctrl-C: every package heals what is left.
   hx.log("final heal")
+  hx.set_status("final heal")
   for _, p in ipairs(pkgs) do
     local ok, v = pcall(p.final, env)
     if not ok then hx.say("final heal of " .. p.kind .. " failed: " .. tostring(v))
@@ -280,10 +283,12 @@ function M.run(loaded)
   -- ---------------------------------------------------------- final phase
   if wl.final_generator then
     hx.log("recovery: " .. opts.recovery_time .. " s")
+    hx.set_status("recovery")
     hx.sleep(opts.recovery_time)
     local fg = wl.final_generator(opts, wctx)
     if fg then
       hx.log("final phase")
+      hx.set_status("final phase")
       -- Rate-limited too: until_ok loops against an unavailable node must
       -- not turn into a busy loop.
       run_clients(gen.time_limit(opts.final_time_limit, gen.rate(opts.rate, fg)), processes)
