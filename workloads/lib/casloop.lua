@@ -66,7 +66,7 @@ function M.update(call, key, fn, retries)
 end
 
 -- Makes key exist with value `initial` unless it already holds something,
--- trying up to `attempts` times (default 40) through fail and info answers,
+-- trying up to `attempts` times (default 25, about 10 s with the sleeps) through fail and info answers,
 -- calling sleep(seconds) between attempts when given (the cluster may still
 -- be electing its first leader). Setup runs before any workload operation,
 -- so repeating the same write cannot undo anybody's update. Used once, by
@@ -74,7 +74,7 @@ end
 -- later updates.
 function M.init(call, key, initial, attempts, sleep)
   local last
-  for i = 1, attempts or 40 do
+  for i = 1, attempts or 25 do
     local cur, rc = M.read(call, key)
     if cur ~= nil then
       if not json.is_null(cur) then return { type = "ok", value = cur, existed = true } end

@@ -32,31 +32,12 @@ function M.declare_guard_options(options)
   return options
 end
 
--- How a workload operation reaches the nodes. The runner sends every op to
--- the adapter's invoke or to node protocol v1 (harness/lua/client_v1.lua),
--- which know only the register primitives read/write/cas. A workload op
--- (add, transfer, ...) therefore carries `via`, a function(call) that runs
--- the workload's invoke over a primitive `call`, and client_v1.invoke is
--- wrapped (once per harness VM) to run `via` when an op has one, with call
--- = the original client_v1.invoke on the same node. Until the runner calls
--- a workload's invoke itself (docs/workloads.md lists the change), this is
--- what lets set, counter and bank run over protocol v1; adapters with their
--- own invoke (etcd) do not see `via` and answer such ops with an error.
-local function install_via()
-  local ok, client_v1 = pcall(require, "client_v1")
-  if not ok or type(client_v1) ~= "table" or client_v1.workload_via_installed then return ok end
-  local base = client_v1.invoke
-  client_v1.invoke = function(url, op, timeout)
-    if type(op) == "table" and type(op.via) == "function" then
-      return op.via(function(p) return base(url, p, timeout) end)
-    end
-    return base(url, op, timeout)
-  end
-  client_v1.workload_via_installed = true
-  return true
-end
-M.install_via = install_via
-
+-- How a workload operation reaches the nodes: the runner runs an op's
+-- `via(call)` when it has one (harness/lua/runner.lua, execute), where
+-- `call` sends a register primitive to the op's node through the adapter or
+-- node protocol v1. So a workload op (add, transfer, ...) carries a `via`
+-- that runs the workload's invoke over `call`; register ops (kv) carry none
+-- and go to the adapter as they are.
 -- Attaches `via` to a workload op (not to plain register ops, which the
 -- adapter handles itself).
 local function with_via(wl, o, op)
@@ -94,7 +75,6 @@ function M.generator(wl)
     local main = function(ctx) return with_via(wl, o, next_op(ctx and ctx.process)) end
     local ok, gen = pcall(require, "gen")
     if not ok or not wl.setup or wl.register_ops then return main end
-    install_via()
     local init = with_via(wl, o, { f = "init", value = wl.init_value and wl.init_value(o) or nil })
     return gen.phases({ gen.once(init), gen.fn(main) })
   end
@@ -106,7 +86,6 @@ function M.final_generator(wl)
   return function(opts, wctx)
     local gen = require("gen")
     local o = wl.configure(opts)
-    install_via()
     -- 20 tries a second per thread at most: a node that stays without a
     -- leader must not flood the history with thousands of failed reads.
     return gen.each_thread(function()

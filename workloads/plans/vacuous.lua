@@ -36,7 +36,7 @@ return {
   nemesis = "partition",
   partitions = "isolated",
   nodes = 3,
-  time_limit = 10,
+  time_limit = 6,
   concurrency = 3,
   rate = 50,
   recovery_time = 1,
