@@ -32,6 +32,7 @@ struct lfs {
 	struct nem_lf_meta *meta;  /* --lazy-metadata: namespace journal, else NULL */
 	dev_t root_dev;            /* the backing root, to hide the trash in its listing */
 	ino_t root_ino;
+	const char *mountpoint;
 	int ctl_fd;                /* listening control socket */
 	pthread_t ctl_thread;
 	bool flush_on_exit;
@@ -461,6 +462,20 @@ static const struct fuse_operations lfs_ops = {
 
 /* ---- control socket ------------------------------------------------------ */
 
+/* Before a crash: make the kernel hand us the dirty pages of shared
+ * writable mappings (a killed node's mmap writes), which it would otherwise
+ * write back later, or on the next open, after the crash. They arrive as
+ * ordinary unsynced writes, served by the FUSE worker threads while this
+ * thread waits, and the crash then drops them. */
+static void writeback_mount(struct lfs *l)
+{
+	int fd = open(l->mountpoint, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		syncfs(fd);
+		close(fd);
+	}
+}
+
 static void ctl_answer(struct lfs *l, const char *cmd, char *reply, size_t len)
 {
 	struct nem_lf_stats st;
@@ -468,6 +483,7 @@ static void ctl_answer(struct lfs *l, const char *cmd, char *reply, size_t len)
 	if (!strcmp(cmd, "crash") || !strcmp(cmd, "lose-unsynced")) {
 		/* Data first (entries of files about to vanish go with it), then
 		 * the namespace, newest operation first. */
+		writeback_mount(l);
 		nem_lf_drop_all(l->cache, &st);
 		if (l->meta)
 			nem_lf_meta_undo(l->meta, &undone, &failed);
@@ -481,6 +497,7 @@ static void ctl_answer(struct lfs *l, const char *cmd, char *reply, size_t len)
 			snprintf(reply, len, "error usage: crash-partial P SEED (0 <= P <= 1)\n");
 			return;
 		}
+		writeback_mount(l);
 		int rc = nem_lf_drop_partial(l->cache, p, seed, &st, &kept);
 		if (l->meta)
 			nem_lf_meta_undo(l->meta, &undone, &failed);
@@ -615,7 +632,7 @@ int main(int argc, char **argv)
 	}
 	umask(0); /* the kernel already applied the caller's umask */
 	char err[512];
-	struct lfs l = { .flush_on_exit = flush_on_exit };
+	struct lfs l = { .flush_on_exit = flush_on_exit, .mountpoint = mnt };
 	l.backing_fd = open(backing ? backing : mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (l.backing_fd < 0) {
 		fprintf(stderr, "rapat-lazyfs: backing directory %s: %s\n", backing ? backing : mnt, strerror(errno));
