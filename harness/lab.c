@@ -381,6 +381,7 @@ static int lab_node_setup(struct hx_lab *lab, unsigned idx, char *err, size_t er
 	unsigned char mac[6];
 	char cidr[32];
 	int rc, lo = 0, eth = 0;
+	bool veth_made = false;
 	const char *step = "";
 
 	memset(nd, 0, sizeof *nd);
@@ -466,6 +467,7 @@ back:
 			ret = lab_err(err, errlen, "lab: create veth %s: %s", nd->id, nl_geterror(rc));
 			goto fail;
 		}
+		veth_made = true;
 	}
 
 	/* 3. Inside the node: address, link up, neighbours. */
@@ -505,11 +507,12 @@ back:
 	return 0;
 
 fail:
-	if (p->sw_sk) {
+	/* Only what we made: a name clash must not delete another lab's veth. */
+	if (veth_made) {
 		struct rtnl_link *l = rtnl_link_alloc();
 		if (l) {
 			rtnl_link_set_name(l, nd->host_if);
-			rtnl_link_delete(p->sw_sk, l); /* absent is fine */
+			rtnl_link_delete(p->sw_sk, l);
 			rtnl_link_put(l);
 		}
 	}

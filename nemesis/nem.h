@@ -126,8 +126,11 @@ const struct nem_grudge *nem_net_current(const struct nem_net *net);
 /* Verifies the grudge in force by measurement: one UDP datagram for every
  * ordered pair of nodes and between the switch (the harness) and every node,
  * resent every 50 ms while missing. Waits until every datagram that should
- * arrive has arrived, plus a quarter of timeout_ms (at least 20 ms) for ones
- * that should not; gives up at timeout_ms. Blocks up to ~1.25*timeout_ms. */
+ * arrive has arrived, plus a grace of a quarter of timeout_ms (20..200 ms)
+ * for ones that should not; gives up at timeout_ms (a datagram that should
+ * arrive and did not is a mismatch). Blocks up to timeout_ms + 200 ms; the
+ * usual cost is the grace. Returns -1 only when it could not probe (sockets,
+ * namespaces); the verdict is res->mismatches. */
 struct nem_probe_result {
 	unsigned n;                        /* nodes probed */
 	uint64_t heard[NEM_MAX_NODES];     /* bit s of heard[r]: r received from s */

@@ -245,6 +245,29 @@ static void probe_send(int fd, const char *ip, uint16_t port, uint32_t nonce, un
 	(void)sendto(fd, &m, sizeof m, 0, (struct sockaddr *)&a, sizeof a);
 }
 
+/* Reads every datagram queued on the probe sockets (all of them when `all`,
+ * else those poll() flagged) and records who heard whom. */
+static void probe_drain(struct pollfd *pf, const int *fds, unsigned n, uint32_t nonce,
+                        struct nem_probe_result *res, bool all)
+{
+	for (unsigned i = 0; i <= n; i++) {
+		if (!all && !(pf[i].revents & POLLIN))
+			continue;
+		struct probe_msg m;
+		while (recv(fds[i], &m, sizeof m, 0) == (ssize_t)sizeof m) {
+			unsigned to = i < n ? i : PROBE_SWITCH;
+			if (m.magic != PROBE_MAGIC || m.nonce != nonce || m.to != to)
+				continue;
+			if (to == PROBE_SWITCH && m.from < n)
+				res->switch_heard |= UINT64_C(1) << m.from;
+			else if (to != PROBE_SWITCH && m.from == PROBE_SWITCH)
+				res->heard_switch |= UINT64_C(1) << to;
+			else if (to != PROBE_SWITCH && m.from < n)
+				res->heard[to] |= UINT64_C(1) << m.from;
+		}
+	}
+}
+
 int nem_net_probe(struct nem_net *net, unsigned timeout_ms, struct nem_probe_result *res,
                   char *err, size_t errlen)
 {
@@ -278,7 +301,11 @@ int nem_net_probe(struct nem_net *net, unsigned timeout_ms, struct nem_probe_res
 		expect[r] = all & ~drops & ~(UINT64_C(1) << r);
 	}
 	uint64_t deadline = t0 + (uint64_t)timeout_ms * 1000000u;
-	uint64_t grace = (uint64_t)(timeout_ms / 4 < 20 ? 20 : timeout_ms / 4) * 1000000u;
+	/* Datagrams that should be dropped were sent in the same bursts as the
+	 * ones that arrived: once those are all in, a short grace catches any
+	 * that got through. */
+	unsigned grace_ms = timeout_ms / 4 < 20 ? 20 : timeout_ms / 4 > 200 ? 200 : timeout_ms / 4;
+	uint64_t grace = (uint64_t)grace_ms * 1000000u;
 	uint64_t grace_end = 0, next_send = 0;
 	struct pollfd pf[NEM_MAX_NODES + 1];
 	for (unsigned i = 0; i <= n; i++)
@@ -291,7 +318,7 @@ int nem_net_probe(struct nem_net *net, unsigned timeout_ms, struct nem_probe_res
 			complete = (res->heard[r] & expect[r]) == expect[r];
 		if (complete && !grace_end)
 			grace_end = now + grace;
-		if ((grace_end && now >= grace_end) || now >= deadline + (grace_end ? grace : 0))
+		if (grace_end ? now >= grace_end : now >= deadline)
 			break;
 		if (now >= next_send) {
 			/* Every pair not heard yet, the ones that should be dropped
@@ -315,23 +342,11 @@ int nem_net_probe(struct nem_net *net, unsigned timeout_ms, struct nem_probe_res
 			ret = net_err(err, errlen, "probe: poll: %s", strerror(errno));
 			goto out;
 		}
-		for (unsigned i = 0; i <= n; i++) {
-			if (!(pf[i].revents & POLLIN))
-				continue;
-			struct probe_msg m;
-			while (recv(fds[i], &m, sizeof m, 0) == (ssize_t)sizeof m) {
-				unsigned to = i < n ? i : PROBE_SWITCH;
-				if (m.magic != PROBE_MAGIC || m.nonce != nonce || m.to != to)
-					continue;
-				if (to == PROBE_SWITCH && m.from < n)
-					res->switch_heard |= UINT64_C(1) << m.from;
-				else if (to != PROBE_SWITCH && m.from == PROBE_SWITCH)
-					res->heard_switch |= UINT64_C(1) << to;
-				else if (to != PROBE_SWITCH && m.from < n)
-					res->heard[to] |= UINT64_C(1) << m.from;
-			}
-		}
+		probe_drain(pf, fds, n, nonce, res, false);
 	}
+	/* Whatever arrived while we were not looking (a loaded machine may not
+	 * run us for a while) still counts. */
+	probe_drain(pf, fds, n, nonce, res, true);
 
 	/* Compare with the grudge in force. */
 	for (unsigned r = 0; r < n; r++) {

@@ -228,6 +228,16 @@ int main(int argc, char **argv)
 	CHECK(strcmp(lab->nodes[0].ip, "10.77.0.11") == 0 && strcmp(lab->nodes[4].ip, "10.77.0.15") == 0,
 	      "addresses %s..%s", lab->nodes[0].ip, lab->nodes[4].ip);
 
+	/* A second lab in the same switch namespace clashes: the error names the
+	 * step and keeps the libnl text, and the failed attempt removes nothing
+	 * of the first lab. */
+	{
+		struct hx_lab *again = NULL;
+		rc = hx_lab_create(&again, 2, err, sizeof err);
+		CHECK(rc < 0 && again == NULL && strstr(err, "lab: create bridge rapat0: Object exists"), "clash: %s", err);
+		printf("second lab -> %s\n", err);
+	}
+
 	/* 1. A TCP listener in n2 accepts a connection from n1. */
 	{
 		int l = sock_in(lab, 1, SOCK_STREAM);

@@ -170,7 +170,7 @@ static void probe(const char *what)
 {
 	char err[512];
 	struct nem_probe_result pr;
-	int rc = nem_net_probe(net, 1000, &pr, err, sizeof err);
+	int rc = nem_net_probe(net, 3000, &pr, err, sizeof err);
 	REQUIRE(rc == 0, "probe: %s", err);
 	printf("  probe after %-12s %u mismatches in %.1f ms%s%s\n", what, pr.mismatches, pr.duration_ns / 1e6,
 	       pr.mismatches ? ": " : "", pr.first_mismatch);
@@ -302,7 +302,7 @@ int main(void)
 		int rc = rtnl_rule_add(sk, r, NLM_F_EXCL);
 		CHECK(rc == 0, "stray rule: %s", nl_geterror(rc));
 		struct nem_probe_result pr;
-		REQUIRE(nem_net_probe(net, 500, &pr, err, sizeof err) == 0, "%s", err);
+		REQUIRE(nem_net_probe(net, 3000, &pr, err, sizeof err) == 0, "%s", err);
 		CHECK(pr.mismatches == 1 && strstr(pr.first_mismatch, "n3 did not hear n4"),
 		      "stray rule: %u mismatches, %s", pr.mismatches, pr.first_mismatch);
 		printf("  probe with a stray rule: %u mismatch: %s\n", pr.mismatches, pr.first_mismatch);
@@ -331,7 +331,7 @@ int main(void)
 		nem_grudge_isolate(&g, 6, idx);
 		apply(&g, "isolate n6");
 		struct nem_probe_result pr;
-		REQUIRE(nem_net_probe(net, 1000, &pr, err, sizeof err) == 0, "%s", err);
+		REQUIRE(nem_net_probe(net, 3000, &pr, err, sizeof err) == 0, "%s", err);
 		CHECK(pr.n == 6 && pr.mismatches == 0 && pr.switch_heard == 0x3f && pr.heard_switch == 0x3f,
 		      "6-node probe: %u mismatches %s", pr.mismatches, pr.first_mismatch);
 		heal("heal 6");
