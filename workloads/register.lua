@@ -52,13 +52,30 @@ function W.final_generator(opts, ctx)
   end)
 end
 
-function W.check(ctx)
+-- Linearizability by the C checker, plus (through workloads/lib/glue.lua,
+-- when present) the vacuity guards — a run where almost nothing succeeded or
+-- a requested fault never happened is "unknown", not valid — and the
+-- latency/availability statistics.
+W.name = "register"
+W.model = "cas-register"
+W.guards = { require_f = { "write" } }
+function W.configure(opts) return opts end
+
+local function check_alone(ctx)
   local r, err = hx.check.linearizable(ctx.history_path, {
-    model = "cas-register", time_limit = ctx.opts.check_time_limit })
+    model = W.model, time_limit = ctx.opts.check_time_limit })
   if not r then
     return { linearizable = { valid = "unknown", reason = err } }
   end
   return { linearizable = r }
+end
+
+local has_glue, glue = pcall(require, "workloads.lib.glue")
+if has_glue and type(glue) == "table" and glue.check and glue.declare_guard_options then
+  glue.declare_guard_options(W.options)
+  W.check = glue.check(W)
+else
+  W.check = check_alone
 end
 
 return W

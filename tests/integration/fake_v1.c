@@ -4,7 +4,8 @@
  * makes a group of fakes a linearizable "cluster" without any replication.
  * --state FILE keeps the map across restarts (written after each change).
  * --bug stale makes reads answer an old value now and then (for tests that
- * must see the checker catch it). */
+ * must see the checker catch it); --bug die makes the process exit on its
+ * own after 300 requests (for tests of crash reporting). */
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -20,7 +21,7 @@ struct fake {
 	const char *id, *leader, *state_path;
 	json_t *kv;
 	json_t *old;  /* previous value per key (for --bug stale) */
-	int bug_stale;
+	int bug_stale, bug_die;
 	unsigned long ops;
 };
 
@@ -64,6 +65,10 @@ static void handle(struct evhttp_request *req, void *arg)
 	const char *uri = evhttp_request_get_uri(req);
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 	f->ops++;
+	if (f->bug_die && f->ops > 300) {
+		fprintf(stderr, "fake_v1 %s: dying on purpose (--bug die)\n", f->id);
+		exit(3);
+	}
 	if (!strcmp(uri, "/v1/status")) {
 		const char *leader = f->leader ? f->leader : f->id;
 		reply(req, 200, "OK",
@@ -142,7 +147,10 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--state"))
 			f.state_path = argv[i + 1];
 		else if (!strcmp(argv[i], "--bug"))
+		{
 			f.bug_stale = !strcmp(argv[i + 1], "stale");
+			f.bug_die = !strcmp(argv[i + 1], "die");
+		}
 		else {
 			fprintf(stderr, "fake_v1: unknown option %s\n", argv[i]);
 			return 2;
