@@ -1,0 +1,10 @@
+-- tests/integration/etcd_bad_exit.lua — a broken etcd adapter for tests: its start command exits at once (an unknown flag), so rapat must end with exit 4 and say why.
+local adapter = dofile((os.getenv("RAPAT_ROOT") or ".") .. "/harness/adapters/etcd.lua")
+local start = adapter.start
+adapter.name = "etcd-bad-exit"
+adapter.start = function(node, cluster)
+  local cmd = start(node, cluster)
+  cmd.argv[#cmd.argv + 1] = "--no-such-flag-for-rapat"
+  return cmd
+end
+return adapter
