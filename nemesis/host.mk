@@ -30,10 +30,13 @@ PROGS += $(BIN)/librapat_clock.so $(BIN)/rapat-clock
 
 $(BUILD)/tests/unit/test_nem_clock: $(BUILD)/tests/unit/test_nem_clock.o $(NEM_CLOCK_OBJS)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,cmocka) -lm
-$(BUILD)/tests/integration/nemesis_clock_probe: $(BUILD)/tests/integration/nemesis_clock_probe.o
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+# The probe runs under the (uninstrumented) shim, so it is never sanitized
+# either: an ASan runtime refuses to start behind a preloaded library.
+$(BUILD)/tests/integration/nemesis_clock_probe: tests/integration/nemesis_clock_probe.c $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(filter-out -fsanitize=% -fno-sanitize-recover=% -MMD -MP,$(CFLAGS)) -o $@ $<
 $(BUILD)/tests/integration/nemesis_clock_shim: $(BUILD)/tests/integration/nemesis_clock_shim.o $(NEM_CLOCK_OBJS) \
-		$(BUILD)/tests/integration/nemesis_clock_probe $(BIN)/librapat_clock.so
+		$(BUILD)/tests/integration/nemesis_clock_probe $(BIN)/librapat_clock.so $(BIN)/rapat-clock
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -lm
 $(BUILD)/tests/integration/nemesis_clock_timens: $(BUILD)/tests/integration/nemesis_clock_timens.o $(NEM_CLOCK_OBJS) \
 		$(BUILD)/tests/integration/nemesis_clock_probe $(BIN)/librapat_clock.so

@@ -114,6 +114,10 @@ static int udp_client(const char *ip, int port, int count, int interval_us, int 
 	printf("sent=%d distinct=%zu dups=%ld late=%ld rtt_p10_us=%lld rtt_p50_us=%lld rtt_p90_us=%lld\n", count,
 	       nrtt, dups, late, (long long)pct(rtt, nrtt, 0.1), (long long)pct(rtt, nrtt, 0.5),
 	       (long long)pct(rtt, nrtt, 0.9));
+	free(sent_at);
+	free(seen);
+	free(rtt);
+	close(s);
 	return 0;
 }
 
@@ -155,19 +159,25 @@ static int tcp_client(const char *ip, int port, int count)
 	char msg[64] = "ping", back[64];
 	for (int i = 0; i < count; i++) {
 		int64_t t = now_us();
-		if (write(s, msg, sizeof msg) != sizeof msg)
+		if (write(s, msg, sizeof msg) != sizeof msg) {
+			free(rtt);
 			return 1;
+		}
 		size_t got = 0;
 		while (got < sizeof back) {
 			ssize_t n = read(s, back + got, sizeof back - got);
-			if (n <= 0)
+			if (n <= 0) {
+				free(rtt);
 				return 1;
+			}
 			got += (size_t)n;
 		}
 		rtt[i] = now_us() - t;
 	}
 	printf("connect_us=%lld rtt_p10_us=%lld rtt_p50_us=%lld\n", (long long)connect_us,
 	       (long long)pct(rtt, (size_t)count, 0.1), (long long)pct(rtt, (size_t)count, 0.5));
+	free(rtt);
+	close(s);
 	return 0;
 }
 
