@@ -181,14 +181,22 @@ function M.check(history, opts)
   end
 
   -- 2. Every requested fault took effect.
-  local started = {}
-  for _, fe in ipairs(hist.faults(history)) do
-    if fe.phase == "start" then started[fe.kind] = (started[fe.kind] or 0) + 1 end
+  -- The harness records a start it could not carry out as "<kind>-failed"
+  -- with the error: quote it, it says what to fix.
+  local started, failed = {}, {}
+  for pos, ev in ipairs(history) do
+    if ev.process == "nemesis" and type(ev.f) == "string" then
+      local k = ev.f:match("^(.-)%-start$")
+      if k then started[k] = (started[k] or 0) + 1 end
+      k = ev.f:match("^(.-)%-failed$")
+      if k and not failed[k] then failed[k] = tostring(ev.error or ev.value or "?") end
+    end
   end
   result.faults_started = started
   for _, kind in ipairs(kinds_of(opts.faults)) do
     if not started[kind] then
-      unknown(string.format("fault %q was requested but never took effect (no %s-start in the history)", kind, kind))
+      unknown(string.format("fault %q was requested but never took effect (no %s-start in the history%s)", kind,
+        kind, failed[kind] and ("; it failed: " .. failed[kind]) or ""))
     end
   end
 

@@ -12,6 +12,12 @@
 -- operation belongs to the window in which it was *invoked*: a request sent
 -- into a partition that times out later is the partition's doing.
 -- Operations that never completed are left out: the run ended under them.
+-- availability.by_node gives the same share per serving node (the history's
+-- `node`; operations that failed before reaching one have none).
+--
+-- perf.timeline: per second of the run (by completion time), the counts of
+-- ok, fail and info completions: {{t = 0, ok = .., fail = .., info = ..}, ...},
+-- what a rate plot with the faults shaded needs.
 
 local hist = require("workloads.lib.hist")
 
@@ -91,6 +97,25 @@ function M.compute(history)
   local perf = { duration_s = r3(duration_s), all = summarize(all), by_f = {} }
   for f, s in pairs(per_f) do perf.by_f[f] = summarize(s) end
 
+  -- Completions per second since the start of the history.
+  local buckets, last_b = {}, -1
+  for _, op in ipairs(ops) do
+    if op.type then
+      local b = math.floor(op.complete_time / 1e9)
+      local bk = buckets[b]
+      if not bk then
+        bk = { t = b, ok = 0, fail = 0, info = 0 }
+        buckets[b] = bk
+      end
+      bk[op.type] = bk[op.type] + 1
+      if b > last_b then last_b = b end
+    end
+  end
+  perf.timeline = hist.list()
+  for b = 0, last_b do
+    perf.timeline[#perf.timeline + 1] = buckets[b] or { t = b, ok = 0, fail = 0, info = 0 }
+  end
+
   -- Availability per fault kind.
   local end_time = math.max(last or 0, hist.last_time(history))
   local intervals = hist.fault_intervals(history, end_time)
@@ -103,9 +128,14 @@ function M.compute(history)
     by_fault[kind].fault_s = r3(by_fault[kind].fault_s)
   end
   local any_fault = { faulty = window(), clean = window() }
+  local by_node = {}
   for _, op in ipairs(ops) do
     if op.type then
       add(overall, op.type)
+      if op.node then
+        by_node[op.node] = by_node[op.node] or window()
+        add(by_node[op.node], op.type)
+      end
       local faulty = false
       for kind, ivs in pairs(intervals) do
         local w = by_fault[kind]
@@ -127,7 +157,9 @@ function M.compute(history)
   for _, w in pairs(by_fault) do
     finish(w.before); finish(w.during); finish(w.after)
   end
-  return { perf = perf, availability = { overall = overall, by_fault = by_fault, any_fault = any_fault } }
+  for _, w in pairs(by_node) do finish(w) end
+  return { perf = perf, availability = { overall = overall, by_fault = by_fault, any_fault = any_fault,
+                                         by_node = by_node } }
 end
 
 return M
