@@ -73,6 +73,23 @@ RAFT_CORE_PROGS += $(RAFT_UNIT_BINS)
 PROGS += $(RAFT_UNIT_BINS)
 FAST_TESTS += $(RAFT_UNIT_BINS)
 
+# ---- fuzz targets: libFuzzer with FUZZ=1, corpus replay otherwise -------------
+FUZZ_TARGETS += fuzz_raft_step fuzz_raft_config
+RAFT_FUZZ_BINS := $(BUILD)/fuzz/fuzz_raft_step $(BUILD)/fuzz/fuzz_raft_config
+ifneq ($(FUZZ),)
+$(RAFT_FUZZ_BINS): $(BUILD)/fuzz/%: $(BUILD)/tests/sim/%.o $(RAFT_LIB)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^
+else
+$(RAFT_FUZZ_BINS): $(BUILD)/fuzz/%: $(BUILD)/tests/sim/%.o $(BUILD)/tests/fuzz/replay_main.o $(RAFT_LIB)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+endif
+FAST_TESTS += $(BUILD)/fuzz/fuzz_raft_step:tests/sim/corpus/raft_step $(BUILD)/fuzz/fuzz_raft_config:tests/sim/corpus/raft_config
+RAFT_CORE_PROGS += $(RAFT_FUZZ_BINS)
+PROGS += $(RAFT_FUZZ_BINS)
+
 # `make raft-core` builds only this module.
 raft-core: $(RAFT_CORE_PROGS)
 .PHONY: raft-core

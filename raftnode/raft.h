@@ -283,7 +283,10 @@ int raft_start(struct raft *r);
 /* Call at least every heartbeat/2 ms, and soon after any call that changed
  * the role; returns ms until the next needed tick. */
 unsigned raft_tick(struct raft *r);
-/* A message arrived from the network (m->to must be this node). */
+/* A message arrived from the network (m->to must be this node). Malformed
+ * messages (terms decreasing along entries, entry terms above the message
+ * term, undecodable CONFIG entries, bad types...) are dropped with
+ * RAFT_EINVAL without changing any state. */
 int raft_step(struct raft *r, const struct raft_msg *m);
 /* Every entry up to index is durable, and the entry at index has term term
  * (io->append completed and was synced). Stale reports are ignored. */

@@ -17,11 +17,58 @@ static void reply_stale(struct raft *r, const struct raft_msg *m)
 	raft_send(r, &rep);
 }
 
+/* Messages come from the network through a decoder: refuse shapes no
+ * correct peer sends, rather than let them reach the log (where they would
+ * break invariants the core asserts). */
+static bool msg_valid(const struct raft_msg *m)
+{
+	switch (m->type) {
+	case RAFT_MSG_APPEND: {
+		if (m->append.n_entries && !m->append.entries)
+			return false;
+		if (m->append.prev_index + m->append.n_entries < m->append.prev_index)
+			return false; /* overflow */
+		if (m->append.prev_term > m->term || (m->append.prev_index == 0 && m->append.prev_term != 0))
+			return false;
+		raft_term t = m->append.prev_term;
+		for (unsigned i = 0; i < m->append.n_entries; i++) {
+			const struct raft_entry *e = &m->append.entries[i];
+			/* Terms along a log never decrease and never exceed the
+			 * leader's current term. */
+			if (e->term < t || e->term > m->term || e->term == 0)
+				return false;
+			if (e->type < RAFT_ENTRY_COMMAND || e->type > RAFT_ENTRY_CONFIG || (e->buf.len && !e->buf.base))
+				return false;
+			if (e->type == RAFT_ENTRY_CONFIG) {
+				struct raft_config c;
+				if (raft_config_decode(e->buf.base, e->buf.len, &c) != RAFT_OK)
+					return false;
+				raft_config_free(&c);
+			}
+			t = e->term;
+		}
+		return true;
+	}
+	case RAFT_MSG_SNAPSHOT:
+		return m->snapshot.last_index > 0 && m->snapshot.last_term > 0 && m->snapshot.last_term <= m->term &&
+		       m->snapshot.config_index <= m->snapshot.last_index &&
+		       (m->snapshot.config.n == 0 || m->snapshot.config.servers) &&
+		       (m->snapshot.data.len == 0 || m->snapshot.data.base);
+	case RAFT_MSG_VOTE:
+	case RAFT_MSG_VOTE_RESULT:
+	case RAFT_MSG_APPEND_RESULT:
+	case RAFT_MSG_TIMEOUT_NOW:
+		return true;
+	default:
+		return false;
+	}
+}
+
 int raft_step(struct raft *r, const struct raft_msg *m)
 {
 	if (r->stopped)
 		return RAFT_ESHUTDOWN;
-	if (!r->started || m->to != r->id || m->from == 0 || m->from == r->id)
+	if (!r->started || m->to != r->id || m->from == 0 || m->from == r->id || !msg_valid(m))
 		return RAFT_EINVAL;
 	int rc;
 	if (m->term > r->term) {
