@@ -4,3 +4,4 @@
 # bin/rapat and the side-by-side benchmark run real etcd members in namespaces.
 FAST_TESTS += tests/adapters/etcd_test.lua
 INTEG_TESTS += tests/integration/etcd_gateway.sh tests/integration/etcd_audit.sh
+BENCHES += tests/bench/compare_raftnode_etcd.sh
