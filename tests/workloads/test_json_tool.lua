@@ -14,6 +14,11 @@ T.case("json: decode and re-encode", function()
   T.eq(json.encode(v), '{"a":[1,2.5,"x\\né",null,true],"b":{},"c":[]}', "encode")
 end)
 
+T.case("json: floats in their shortest exact form", function()
+  T.eq(json.encode({ 0.792, 1 / 3, 2.0, 1e300 }), "[0.792,0.33333333333333331,2.0,1e+300]", "floats")
+  T.eq(json.decode(json.encode(1 / 3)), 1 / 3, "round trip")
+end)
+
 T.case("json: errors name the position", function()
   local ok, err = pcall(json.decode, '{"a":\n  [1,}')
   T.eq(ok, false, "raised")
@@ -76,6 +81,29 @@ T.case("tool: valid, invalid, unknown, usage", function()
   T.eq(tool("set /nonexistent/history.jsonl"), 2, "missing file: usage")
   os.remove(good)
   os.remove(lost)
+end)
+
+T.case("tool: kv linearizability through bin/rapat check", function()
+  local rapat = (os.getenv("RAPAT_BIN") or "bin") .. "/rapat"
+  if not io.open(rapat) then
+    print("      (no " .. rapat .. ": case not run)")
+    return
+  end
+  local lines = {}
+  local function ev(i, s) lines[#lines + 1] = string.format('{"index":%d,"time":%d,%s}', i, (i + 1) * 1000000, s) end
+  local i = 0
+  for k = 1, 25 do
+    ev(i, string.format('"process":1,"type":"invoke","f":"write","key":%d,"value":1', k)); i = i + 1
+    ev(i, string.format('"process":1,"type":"ok","f":"write","key":%d,"value":1', k)); i = i + 1
+  end
+  local good = write_history(lines)
+  ev(i, '"process":2,"type":"invoke","f":"read","key":3,"value":null'); i = i + 1
+  ev(i, '"process":2,"type":"ok","f":"read","key":3,"value":null') -- the write of 1 is lost
+  local bad = write_history(lines)
+  T.eq(tool("kv " .. good), 0, "linearizable")
+  T.eq(tool("kv " .. bad), 1, "a lost write")
+  os.remove(good)
+  os.remove(bad)
 end)
 
 T.done()

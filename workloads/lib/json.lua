@@ -170,7 +170,16 @@ local function encode(v, out, seen)
     if v ~= v or v == math.huge or v == -math.huge then
       error("json: cannot encode " .. tostring(v), 0)
     end
-    out[#out + 1] = math.type(v) == "integer" and tostring(v) or string.format("%.17g", v)
+    if math.type(v) == "integer" then
+      out[#out + 1] = tostring(v)
+    else
+      -- The shortest text that reads back as the same number: 0.792, not
+      -- 0.79200000000000004.
+      local txt = string.format("%.14g", v)
+      if tonumber(txt) ~= v then txt = string.format("%.17g", v) end
+      if not txt:find("[.eEn]") then txt = txt .. ".0" end
+      out[#out + 1] = txt
+    end
   elseif t == "string" then
     out[#out + 1] = encode_string(v)
   elseif t == "table" then

@@ -3,8 +3,9 @@
 -- Usage (from the repository root, or with LUA_PATH="<root>/?.lua;;"):
 --   lua5.4 workloads/tools/check.lua WORKLOAD HISTORY.jsonl [--run-dir DIR] [--faults K,K]
 --                                    [--set KEY=VALUE]...
--- WORKLOAD is set, counter or bank (kv and register: guards and statistics
--- only; their linearizability is `bin/rapat check`). --run-dir scans the
+-- WORKLOAD is set, counter or bank (their Lua checkers), or kv and register
+-- (linearizability through `bin/rapat check --json`, found in $RAPAT_BIN or
+-- the repository's bin/; without it, guards and statistics only). --run-dir scans the
 -- node logs of DIR/nodes/*/log (nodes named by --nodes n1,n2,...; default
 -- n1..n5). --set passes checker/guard options (numbers and true/false are
 -- converted). Prints the analysis as JSON; exits 0 valid, 1 invalid,
@@ -24,8 +25,8 @@ local CHECKERS = {
   set = { check = "workloads.checkers.set", guards = { require_f = { "add" }, final_reads = true } },
   counter = { check = "workloads.checkers.counter", guards = { require_f = { "add" }, final_reads = true } },
   bank = { check = "workloads.checkers.bank", guards = { require_f = { "transfer" }, final_reads = true } },
-  kv = { guards = {} },
-  register = { guards = {} },
+  kv = { guards = { require_f = { "write" } }, model = "kv" },
+  register = { guards = {} , model = "cas-register" },
 }
 
 local function usage(msg)
@@ -73,5 +74,27 @@ end
 local res = analyze.run(history, {
   name = name, check = w.check and require(w.check).check or nil, opts = sets, guards = g,
 })
+-- Linearizability by the C checker, when the workload has a model.
+local function shell_quote(x) return "'" .. tostring(x):gsub("'", "'\\''") .. "'" end
+if w.model then
+  local rapat = (os.getenv("RAPAT_BIN") or (script_root() .. "/bin")) .. "/rapat"
+  local probe = io.open(rapat, "r")
+  if probe then
+    probe:close()
+    local p = io.popen(string.format("%s check %s --model %s --json 2>&1", shell_quote(rapat), shell_quote(path),
+                                      w.model))
+    local text = p:read("a")
+    p:close()
+    local ok, lin = pcall(json.decode, text)
+    if not ok or type(lin) ~= "table" then
+      lin = { valid = "unknown", reason = "rapat check: " .. text:sub(1, 300) }
+    end
+    res.checkers.linearizable = lin
+    res.valid = require("workloads.lib.guards").merge(res.valid, lin.valid)
+  else
+    res.checkers.linearizable = { valid = "unknown", reason = rapat .. " not found: linearizability not checked" }
+    res.valid = require("workloads.lib.guards").merge(res.valid, "unknown")
+  end
+end
 print(json.encode(res))
 os.exit(res.valid == true and 0 or res.valid == false and 1 or 3)
