@@ -345,16 +345,16 @@ static int make_run_dir(struct hx_run *run, char *err, size_t errlen)
 		hx_fmt(err, errlen, "realpath %s: %s", rel, strerror(errno));
 		return -1;
 	}
-	/* store/latest -> the run (relative inside store/, absolute for --out). */
-	if (mkdirs("store", err, errlen) == 0) {
-		char target[PATH_MAX];
-		if (run->cli->out)
-			hx_fmt(target, sizeof target, "%s", run->run_dir);
-		else
-			hx_fmt(target, sizeof target, "%s", rel + strlen("store/"));
-		unlink("store/latest.tmp");
-		if (symlink(target, "store/latest.tmp") == 0)
-			rename("store/latest.tmp", "store/latest");
+	/* store/latest -> the run, for runs in the store. A run with --out (tests,
+	 * benchmarks, scripts) leaves the store alone, so that it never moves the
+	 * user's "latest" away from their last real run. The link is replaced
+	 * atomically (symlink + rename). */
+	if (!run->cli->out) {
+		char tmp[64];
+		hx_fmt(tmp, sizeof tmp, "store/.latest.%d", (int)getpid());
+		unlink(tmp);
+		if (symlink(rel + strlen("store/"), tmp) == 0)
+			rename(tmp, "store/latest");
 	}
 	return 0;
 }

@@ -318,6 +318,12 @@ function M.main(loaded)
     return e
   end, loaded)
   if ok then return r end
+  local stopping, why = hx.stopping()
+  if stopping and not (type(r) == "table" and r.usage) then
+    -- Interrupted while starting (or a failure caused by the interruption):
+    -- unknown, not a harness failure.
+    return { checkers = {}, reason = why .. " (" .. tostring(type(r) == "table" and r.harness or r) .. ")" }
+  end
   if type(r) == "table" and r.usage then return { exit = 2, error = r.usage } end
   if type(r) == "table" and r.harness then return { exit = 4, error = r.harness } end
   return { exit = 4, error = tostring(r) }
