@@ -38,6 +38,10 @@ struct nem_shaper_opts {
 	double loss;                /* drop probability, 0..1 */
 	double duplicate;           /* probability that a packet is sent twice */
 	double reorder;             /* probability that a packet skips the delay (overtakes) */
+	double corrupt;             /* probability that one bit of the packet's transport
+	                             * header or payload is flipped (the receiver's
+	                             * checksum then rejects it, as with netem corrupt) */
+	double rate_kbps;           /* link rate in kbit/s (queueing + serialisation); 0 = unlimited */
 	uint64_t seed;
 	const char *log_path;       /* stdout+stderr of the shaper; NULL = /dev/null */
 	int timeout_ms;             /* wait for readiness; 0 = 10000 */
@@ -57,7 +61,8 @@ int nem_shaper_stop(pid_t pid, char *err, size_t errlen);
 
 struct nem_shaper_params {
 	int64_t delay_ns, jitter_ns;
-	double loss, duplicate, reorder;
+	double loss, duplicate, reorder, corrupt;
+	uint64_t rate_bps;          /* 0 = unlimited */
 };
 
 /* What to do with one packet. */
@@ -66,6 +71,8 @@ struct nem_shaper_decision {
 	int64_t delay_ns;       /* hold this long, then ACCEPT (0 = at once) */
 	int dup;                /* also send a copy ... */
 	int64_t dup_delay_ns;   /* ... this long from now */
+	int corrupt;            /* flip one bit ... */
+	uint64_t corrupt_pick;  /* ... chosen by this random number */
 };
 
 /* splitmix64 state; seedable, no global state. */
@@ -79,13 +86,25 @@ double nem_shaper_rng_unit(struct nem_shaper_rng *g);
 void nem_shaper_decide(const struct nem_shaper_params *p, struct nem_shaper_rng *g,
                        struct nem_shaper_decision *d);
 
+/* Serialisation on a link of p->rate_bps: returns when a packet of len
+ * bytes that is ready at ready_ns leaves, and advances *link_free_ns (the
+ * time the link is next idle). Unlimited rate: ready_ns. */
+int64_t nem_shaper_depart(const struct nem_shaper_params *p, int64_t *link_free_ns, int64_t ready_ns,
+                          size_t len);
+
+/* Flips one bit of an IPv4 packet beyond its IP header (transport header or
+ * payload), chosen by pick; returns the bit index flipped, or -1 when the
+ * packet has nothing beyond its IP header. */
+long nem_shaper_corrupt(unsigned char *pkt, size_t len, uint64_t pick);
+
 /* A min-heap of timed events (held packets and pending copies). */
 struct nem_shaper_event {
 	int64_t due_ns;
 	uint64_t seq;      /* insertion order: equal due times keep FIFO order */
 	uint32_t packet_id;
-	int is_copy;
-	unsigned char *copy; /* malloc'd packet bytes for copies */
+	int is_copy;          /* a duplicate to send (else: a verdict to issue) */
+	unsigned char *copy;  /* malloc'd packet bytes: the duplicate, or for a
+	                       * verdict the modified (corrupted) packet; NULL = as is */
 	size_t copy_len;
 };
 struct nem_shaper_heap {

@@ -33,7 +33,8 @@ void nem_shaper_decide(const struct nem_shaper_params *p, struct nem_shaper_rng 
 	/* Every draw happens for every packet, so one decision never shifts the
 	 * random stream of the next: runs with the same seed and traffic match. */
 	double u_loss = nem_shaper_rng_unit(g), u_dup = nem_shaper_rng_unit(g);
-	double u_reorder = nem_shaper_rng_unit(g);
+	double u_reorder = nem_shaper_rng_unit(g), u_corrupt = nem_shaper_rng_unit(g);
+	uint64_t pick = nem_shaper_rng_next(g);
 	int64_t delay = draw_delay(p, g), dup_delay = draw_delay(p, g);
 	if (u_loss < p->loss) {
 		d->drop = 1;
@@ -44,6 +45,34 @@ void nem_shaper_decide(const struct nem_shaper_params *p, struct nem_shaper_rng 
 		d->dup = 1;
 		d->dup_delay_ns = dup_delay;
 	}
+	if (u_corrupt < p->corrupt) {
+		d->corrupt = 1;
+		d->corrupt_pick = pick;
+	}
+}
+
+int64_t nem_shaper_depart(const struct nem_shaper_params *p, int64_t *link_free_ns, int64_t ready_ns,
+                          size_t len)
+{
+	if (p->rate_bps == 0)
+		return ready_ns;
+	int64_t start = ready_ns > *link_free_ns ? ready_ns : *link_free_ns;
+	int64_t tx = (int64_t)((unsigned __int128)len * 8u * 1000000000u / p->rate_bps);
+	*link_free_ns = start + tx;
+	return start + tx;
+}
+
+long nem_shaper_corrupt(unsigned char *pkt, size_t len, uint64_t pick)
+{
+	if (len < 20)
+		return -1;
+	size_t ihl = (size_t)(pkt[0] & 0x0f) * 4;
+	if (ihl < 20 || ihl >= len)
+		return -1;
+	uint64_t bits = (uint64_t)(len - ihl) * 8;
+	uint64_t bit = pick % bits;
+	pkt[ihl + bit / 8] ^= (unsigned char)(1u << (bit % 8));
+	return (long)(ihl * 8 + bit);
 }
 
 static int earlier(const struct nem_shaper_event *a, const struct nem_shaper_event *b)

@@ -31,7 +31,7 @@ int nem_shaper_start(const struct nem_shaper_opts *o, int netns_fd, pid_t *pid, 
 		return -1;
 	}
 	/* All argument strings are built before fork: the child only execs. */
-	enum { NUMS = 8 };
+	enum { NUMS = 10 };
 	char nums[NUMS][48];
 	int ready[2];
 	if (pipe2(ready, O_CLOEXEC) < 0) {
@@ -46,6 +46,8 @@ int nem_shaper_start(const struct nem_shaper_opts *o, int netns_fd, pid_t *pid, 
 	snprintf(nums[5], sizeof nums[5], "%.6f", o->reorder);
 	snprintf(nums[6], sizeof nums[6], "%llu", (unsigned long long)(o->seed & ((1ull << 53) - 1)));
 	snprintf(nums[7], sizeof nums[7], "%d", ready[1]);
+	snprintf(nums[8], sizeof nums[8], "%.6f", o->corrupt);
+	snprintf(nums[9], sizeof nums[9], "%.3f", o->rate_kbps);
 	const char *argv[2 * NEM_SHAPER_MAX_PEERS + 2 * NUMS + 2];
 	int n = 0;
 	argv[n++] = bin;
@@ -54,7 +56,8 @@ int nem_shaper_start(const struct nem_shaper_opts *o, int netns_fd, pid_t *pid, 
 		argv[n++] = o->peers[i];
 	}
 	static const char *const names[NUMS] = { "--queue", "--delay-ms", "--jitter-ms", "--loss",
-		                                   "--duplicate", "--reorder", "--seed", "--ready-fd" };
+		                                   "--duplicate", "--reorder", "--seed", "--ready-fd",
+		                                   "--corrupt", "--rate-kbps" };
 	for (int i = 0; i < NUMS; i++) {
 		argv[n++] = names[i];
 		argv[n++] = nums[i];

@@ -31,7 +31,8 @@ struct shaper {
 	struct nem_shaper_params p;
 	struct nem_shaper_rng rng;
 	struct nem_shaper_heap heap;
-	unsigned long long seen, dropped, delayed, immediate, duplicated, copies_seen, errors;
+	int64_t link_free_ns;  /* --rate-kbps: when the emulated link is next idle */
+	unsigned long long seen, dropped, delayed, immediate, duplicated, corrupted, copies_seen, errors;
 };
 
 static volatile sig_atomic_t stop_requested; /* set by SIGTERM/SIGINT */
@@ -49,9 +50,9 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static void verdict(struct shaper *s, uint32_t id, uint32_t v)
+static void verdict(struct shaper *s, uint32_t id, uint32_t v, const unsigned char *data, size_t len)
 {
-	if (nfq_set_verdict(s->qh, id, v, 0, NULL) < 0)
+	if (nfq_set_verdict(s->qh, id, v, data ? (uint32_t)len : 0, data) < 0)
 		s->errors++;
 }
 
@@ -76,7 +77,7 @@ static int on_packet(struct nfq_q_handle *qh, struct nfgenmsg *msg, struct nfq_d
 	uint32_t id = ntohl(ph->packet_id);
 	if (nfq_get_nfmark(nfa) == SHAPER_MARK) {
 		s->copies_seen++;
-		verdict(s, id, NF_ACCEPT);
+		verdict(s, id, NF_ACCEPT, NULL, 0);
 		return 0;
 	}
 	s->seen++;
@@ -84,13 +85,27 @@ static int on_packet(struct nfq_q_handle *qh, struct nfgenmsg *msg, struct nfq_d
 	nem_shaper_decide(&s->p, &s->rng, &d);
 	if (d.drop) {
 		s->dropped++;
-		verdict(s, id, NF_DROP);
+		verdict(s, id, NF_DROP, NULL, 0);
 		return 0;
 	}
 	int64_t now = now_ns();
+	unsigned char *payload;
+	int len = nfq_get_payload(nfa, &payload);
+	if (len < 0)
+		len = 0;
+	/* A corrupted packet is re-injected with the verdict (the kernel takes
+	 * the modified bytes); its checksum no longer matches. */
+	unsigned char *mod = NULL;
+	if (d.corrupt && len > 0 && (mod = malloc((size_t)len))) {
+		memcpy(mod, payload, (size_t)len);
+		if (nem_shaper_corrupt(mod, (size_t)len, d.corrupt_pick) < 0) {
+			free(mod);
+			mod = NULL;
+		} else {
+			s->corrupted++;
+		}
+	}
 	if (d.dup) {
-		unsigned char *payload;
-		int len = nfq_get_payload(nfa, &payload);
 		unsigned char *copy = len > 0 ? malloc((size_t)len) : NULL;
 		if (copy) {
 			memcpy(copy, payload, (size_t)len);
@@ -102,15 +117,18 @@ static int on_packet(struct nfq_q_handle *qh, struct nfgenmsg *msg, struct nfq_d
 			}
 		}
 	}
-	if (d.delay_ns == 0) {
+	int64_t due = nem_shaper_depart(&s->p, &s->link_free_ns, now + d.delay_ns, (size_t)len);
+	if (due <= now) {
 		s->immediate++;
-		verdict(s, id, NF_ACCEPT);
+		verdict(s, id, NF_ACCEPT, mod, (size_t)len);
+		free(mod);
 		return 0;
 	}
-	struct nem_shaper_event ev = { .due_ns = now + d.delay_ns, .packet_id = id };
+	struct nem_shaper_event ev = { .due_ns = due, .packet_id = id, .copy = mod, .copy_len = (size_t)len };
 	if (nem_shaper_heap_push(&s->heap, ev) < 0) {
 		s->errors++;
-		verdict(s, id, NF_ACCEPT); /* out of memory: do not lose it */
+		verdict(s, id, NF_ACCEPT, mod, (size_t)len); /* out of memory: do not lose it */
+		free(mod);
 		return 0;
 	}
 	s->delayed++;
@@ -127,7 +145,8 @@ static void release_due(struct shaper *s, int64_t until, bool send_copies)
 				send_copy(s, ev.copy, ev.copy_len);
 			free(ev.copy);
 		} else {
-			verdict(s, ev.packet_id, NF_ACCEPT);
+			verdict(s, ev.packet_id, NF_ACCEPT, ev.copy, ev.copy_len);
+			free(ev.copy);
 		}
 	}
 }
@@ -136,11 +155,14 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 	        "usage: rapat-shaper --peer IP [--peer IP]... [--queue N] [--delay-ms D] [--jitter-ms J]\n"
-	        "                    [--loss P] [--duplicate P] [--reorder P] [--seed S] [--ready-fd FD]\n"
+	        "                    [--loss P] [--duplicate P] [--reorder P] [--corrupt P] [--rate-kbps R]\n"
+	        "                    [--seed S] [--ready-fd FD]\n"
 	        "Shapes the IPv4 packets this network namespace sends to the peers: each is\n"
 	        "dropped with probability P(loss), else held D +- J ms (uniform), or sent at once\n"
 	        "with probability P(reorder); with probability P(duplicate) a copy follows after\n"
-	        "an independent delay. Needs CAP_NET_ADMIN (and CAP_NET_RAW for copies). On\n"
+	        "an independent delay; with probability P(corrupt) one bit beyond the IP header\n"
+	        "is flipped; --rate-kbps queues packets behind an emulated link of that rate.\n"
+	        "Needs CAP_NET_ADMIN (and CAP_NET_RAW for copies). On\n"
 	        "SIGTERM/SIGINT: removes its rule, releases held packets, prints counters, exits 0.\n"
 	        "--ready-fd: write \"ready\\n\" there once shaping is in force.\n");
 }
@@ -162,6 +184,7 @@ int main(int argc, char **argv)
 	const char *peers[NEM_SHAPER_MAX_PEERS];
 	unsigned n_peers = 0;
 	double queue = 0, delay = 0, jitter = 0, loss = 0, dup = 0, reorder = 0, seed = 0, ready = -1;
+	double corrupt = 0, rate = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *o = argv[i];
 		if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
@@ -193,6 +216,10 @@ int main(int argc, char **argv)
 			rc = parse_double(o, v, 0, 1, &dup);
 		else if (!strcmp(o, "--reorder"))
 			rc = parse_double(o, v, 0, 1, &reorder);
+		else if (!strcmp(o, "--corrupt"))
+			rc = parse_double(o, v, 0, 1, &corrupt);
+		else if (!strcmp(o, "--rate-kbps"))
+			rc = parse_double(o, v, 0, 100000000, &rate);
 		else if (!strcmp(o, "--seed"))
 			rc = parse_double(o, v, 0, 9007199254740992.0, &seed);
 		else if (!strcmp(o, "--ready-fd"))
@@ -211,7 +238,8 @@ int main(int argc, char **argv)
 	}
 	struct shaper s = { .raw = -1 };
 	s.p = (struct nem_shaper_params){ .delay_ns = (int64_t)(delay * 1e6), .jitter_ns = (int64_t)(jitter * 1e6),
-	                                  .loss = loss, .duplicate = dup, .reorder = reorder };
+	                                  .loss = loss, .duplicate = dup, .reorder = reorder,
+	                                  .corrupt = corrupt, .rate_bps = (uint64_t)(rate * 1000.0) };
 	s.rng.s = (uint64_t)seed;
 	unsigned q = (unsigned)queue;
 	char err[512];
@@ -267,8 +295,8 @@ int main(int argc, char **argv)
 		goto destroy_queue;
 	}
 	printf("rapat-shaper: queue %u, %u peer(s), delay %.3f ms +- %.3f, loss %.3f, duplicate %.3f, "
-	       "reorder %.3f, seed %llu%s\n",
-	       q, n_peers, delay, jitter, loss, dup, reorder, (unsigned long long)seed,
+	       "reorder %.3f, corrupt %.3f, rate %.0f kbit/s, seed %llu%s\n",
+	       q, n_peers, delay, jitter, loss, dup, reorder, corrupt, rate, (unsigned long long)seed,
 	       stale ? " (removed stale rules)" : "");
 	fflush(stdout);
 	if (ready >= 0) {
@@ -313,8 +341,8 @@ int main(int argc, char **argv)
 	}
 	release_due(&s, INT64_MAX, false);
 	printf("rapat-shaper: seen %llu, dropped %llu, delayed %llu, immediate %llu, duplicated %llu, "
-	       "copies re-seen %llu, errors %llu\n",
-	       s.seen, s.dropped, s.delayed, s.immediate, s.duplicated, s.copies_seen, s.errors);
+	       "corrupted %llu, copies re-seen %llu, errors %llu\n",
+	       s.seen, s.dropped, s.delayed, s.immediate, s.duplicated, s.corrupted, s.copies_seen, s.errors);
 destroy_queue:
 	nfq_destroy_queue(s.qh);
 close_nfq:

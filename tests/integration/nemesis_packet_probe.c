@@ -74,6 +74,7 @@ static int udp_client(const char *ip, int port, int count, int interval_us, int 
 	int64_t *rtt = calloc((size_t)count, sizeof *rtt);
 	size_t nrtt = 0;
 	long dups = 0, late = 0, received = 0;
+	int64_t last_arrival = 0;
 	int max_seq = -1, next = 0;
 	int64_t start = now_us(), deadline = INT64_MAX;
 	for (;;) {
@@ -100,6 +101,7 @@ static int udp_client(const char *ip, int port, int count, int interval_us, int 
 			if (seq < 0 || seq >= count)
 				continue;
 			received++;
+			last_arrival = now_us();
 			if (seen[seq]++) {
 				dups++;
 				continue;
@@ -111,9 +113,10 @@ static int udp_client(const char *ip, int port, int count, int interval_us, int 
 				max_seq = seq;
 		}
 	}
-	printf("sent=%d distinct=%zu dups=%ld late=%ld rtt_p10_us=%lld rtt_p50_us=%lld rtt_p90_us=%lld\n", count,
-	       nrtt, dups, late, (long long)pct(rtt, nrtt, 0.1), (long long)pct(rtt, nrtt, 0.5),
-	       (long long)pct(rtt, nrtt, 0.9));
+	/* span: from the first send to the last echo (a rate limit stretches it) */
+	printf("sent=%d distinct=%zu dups=%ld late=%ld rtt_p10_us=%lld rtt_p50_us=%lld rtt_p90_us=%lld span_us=%lld\n",
+	       count, nrtt, dups, late, (long long)pct(rtt, nrtt, 0.1), (long long)pct(rtt, nrtt, 0.5),
+	       (long long)pct(rtt, nrtt, 0.9), (long long)(last_arrival ? last_arrival - start : -1));
 	free(sent_at);
 	free(seen);
 	free(rtt);

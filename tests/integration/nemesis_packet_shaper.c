@@ -107,7 +107,7 @@ static pid_t run_probe(int nsfd, char *out, size_t outlen, const char *const *ar
 }
 
 struct udp_result {
-	long sent, distinct, dups, late, p10, p50, p90;
+	long sent, distinct, dups, late, p10, p50, p90, span;
 };
 
 static int udp(const char *ip, int count, int interval_us, int wait_ms, struct udp_result *r)
@@ -117,8 +117,8 @@ static int udp(const char *ip, int count, int interval_us, int wait_ms, struct u
 	snprintf(i, sizeof i, "%d", interval_us);
 	snprintf(w, sizeof w, "%d", wait_ms);
 	if (run_probe(fd_a, out, sizeof out, (const char *[]){ "udp-client", ip, "7001", c, i, w, NULL }, 1) < 0 ||
-	    sscanf(out, "sent=%ld distinct=%ld dups=%ld late=%ld rtt_p10_us=%ld rtt_p50_us=%ld rtt_p90_us=%ld",
-	           &r->sent, &r->distinct, &r->dups, &r->late, &r->p10, &r->p50, &r->p90) != 7) {
+	    sscanf(out, "sent=%ld distinct=%ld dups=%ld late=%ld rtt_p10_us=%ld rtt_p50_us=%ld rtt_p90_us=%ld span_us=%ld",
+	           &r->sent, &r->distinct, &r->dups, &r->late, &r->p10, &r->p50, &r->p90, &r->span) != 8) {
 		fprintf(stderr, "udp probe failed: %s\n", out);
 		return -1;
 	}
@@ -177,6 +177,33 @@ static int count_rules(void)
 		pclose(f);
 	}
 	return n;
+}
+
+/* Udp InCsumErrors of namespace B (/proc/net/snmp), -1 when unreadable. */
+static long udp_csum_errors(void)
+{
+	char cmd[128], head[512], vals[512];
+	snprintf(cmd, sizeof cmd, "ip netns exec %s cat /proc/net/snmp", ns_b);
+	FILE *f = popen(cmd, "r");
+	long v = -1;
+	if (!f)
+		return -1;
+	while (fgets(head, sizeof head, f)) {
+		if (strncmp(head, "Udp:", 4) || !fgets(vals, sizeof vals, f))
+			continue;
+		/* The header line names the columns; find InCsumErrors's index. */
+		int col = -1, i = 0;
+		for (char *t = strtok(head, " \n"); t; t = strtok(NULL, " \n"), i++)
+			if (!strcmp(t, "InCsumErrors"))
+				col = i;
+		i = 0;
+		for (char *t = strtok(vals, " \n"); t; t = strtok(NULL, " \n"), i++)
+			if (i == col)
+				v = atol(t);
+		break;
+	}
+	pclose(f);
+	return v;
 }
 
 static int bench(void)
@@ -319,6 +346,32 @@ int main(int argc, char **argv)
 	CHECK(r.late > 20, "reorder: only %ld late", r.late);
 	CHECK(r.p10 < 25000 && r.p90 >= 40000, "reorder: want a fast half and a slow half (p10 %ld, p90 %ld us)",
 	      r.p10, r.p90);
+	if (shaper_off(pid) < 0)
+		failures++;
+
+	/* Rate: 200 datagrams of 92 bytes on the wire (64 B payload + UDP + IP)
+	 * offered at 1 per ms through a 100 kbit/s link need 200 x 736 bit /
+	 * 100 kbit/s = 1.47 s; unshaped they all return within ~0.2 s. */
+	printf("rate 100 kbit/s:\n");
+	o = (struct nem_shaper_opts){ .rate_kbps = 100, .seed = 8 };
+	if (shaper_on(&o, &pid) < 0 || udp(IP_B, 200, 1000, 3000, &r) < 0)
+		return 1;
+	CHECK(r.distinct == r.sent, "rate limit lost datagrams (%ld of %ld)", r.distinct, r.sent);
+	CHECK(r.span >= 1177000, "200 datagrams through 100 kbit/s took %ld us, want >= 0.8 x 1.47 s", r.span);
+	if (shaper_off(pid) < 0)
+		failures++;
+
+	/* Corruption: the receiver's UDP checksum rejects the damaged copies
+	 * (counted in B's InCsumErrors), so they look lost to the client. */
+	printf("corrupt 0.5:\n");
+	long csum0 = udp_csum_errors();
+	o = (struct nem_shaper_opts){ .corrupt = 0.5, .seed = 9 };
+	if (shaper_on(&o, &pid) < 0 || udp(IP_B, 400, 1000, 500, &r) < 0)
+		return 1;
+	long csum = udp_csum_errors() - csum0, lost_n = r.sent - r.distinct;
+	printf("  lost %ld of %ld, receiver counted %ld UDP checksum errors\n", lost_n, r.sent, csum);
+	CHECK(lost_n > 0.35 * r.sent && lost_n < 0.65 * r.sent, "corrupt 0.5: %ld of %ld lost", lost_n, r.sent);
+	CHECK(csum0 >= 0 && csum >= lost_n * 9 / 10 && csum <= lost_n, "checksum errors %ld for %ld lost", csum, lost_n);
 	if (shaper_off(pid) < 0)
 		failures++;
 

@@ -97,12 +97,58 @@ static void test_heap(void **state)
 	assert_int_equal(h.n, 0);
 }
 
+static void test_rate(void **state)
+{
+	struct nem_shaper_params p = { .rate_bps = 1000000 }; /* 1 Mbit/s: 1250 B take 10 ms */
+	int64_t link = 0;
+	assert_int_equal(nem_shaper_depart(&p, &link, 0, 1250), 10000000);
+	/* Queued behind the first. */
+	assert_int_equal(nem_shaper_depart(&p, &link, 0, 1250), 20000000);
+	/* Ready after the link went idle: starts when ready. */
+	assert_int_equal(nem_shaper_depart(&p, &link, 100000000, 125), 101000000);
+	p.rate_bps = 0;
+	assert_int_equal(nem_shaper_depart(&p, &link, 5, 1250), 5);
+}
+
+static void test_corrupt(void **state)
+{
+	unsigned char pkt[60] = { 0x45 }, orig[60];
+	for (int i = 1; i < 60; i++)
+		pkt[i] = (unsigned char)i;
+	memcpy(orig, pkt, sizeof pkt);
+	for (uint64_t pick = 0; pick < 1000; pick += 7) {
+		memcpy(pkt, orig, sizeof pkt);
+		long bit = nem_shaper_corrupt(pkt, sizeof pkt, pick);
+		assert_true(bit >= 20 * 8 && bit < 60 * 8); /* never the IP header */
+		int diff = 0;
+		for (int i = 0; i < 60; i++)
+			diff += __builtin_popcount(pkt[i] ^ orig[i]);
+		assert_int_equal(diff, 1);
+		assert_int_not_equal(pkt[bit / 8], orig[bit / 8]);
+	}
+	/* Nothing beyond the header: untouched. */
+	assert_int_equal(nem_shaper_corrupt(pkt, 20, 3), -1);
+	assert_int_equal(nem_shaper_corrupt(pkt, 10, 3), -1);
+	/* Decisions: corrupt probability holds. */
+	struct nem_shaper_params p = { .corrupt = 0.3 };
+	struct nem_shaper_rng g = { 5 };
+	int n = 0;
+	for (int i = 0; i < 100000; i++) {
+		struct nem_shaper_decision d;
+		nem_shaper_decide(&p, &g, &d);
+		n += d.corrupt;
+	}
+	assert_true(abs(n - 30000) < 1000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decisions),
 		cmocka_unit_test(test_no_faults),
 		cmocka_unit_test(test_heap),
+		cmocka_unit_test(test_rate),
+		cmocka_unit_test(test_corrupt),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
