@@ -49,8 +49,22 @@ $(BIN)/kvbench: $(BUILD)/tests/bench/kvbench.o
 
 SRV_PROGS := $(BIN)/raftnode $(BIN)/kvbench $(SRV_UNIT_BINS) $(BUILD)/fuzz/fuzz_wire $(BUILD)/fuzz/fuzz_wal
 PROGS += $(SRV_PROGS)
-INTEG_TESTS += tests/integration/raftnode_cluster.sh
+INTEG_TESTS += tests/integration/raftnode_cluster.sh tests/integration/raftnode_adapter.sh
 BENCHES += tests/bench/raftnode_bench.sh
 
 raftnode: $(SRV_PROGS)
 .PHONY: raftnode
+
+# ---- mutant servers: the same server linked with a deliberately broken
+# core (raftnode/core.mk builds the libraries), for the mutants campaign;
+# the adapter's raftnode_mutant option selects one.
+SRV_MUTANT_BINS := $(foreach m,$(RAFT_MUTANTS),$(BIN)/raftnode-$(m))
+define SRV_MUTANT_RULE
+$(BIN)/raftnode-$(1): $(SRV_OBJS) $(call raft_mutant_lib,$(1))
+	@mkdir -p $$(dir $$@)
+	$$(if $$(Q),@echo "  LD      $$@")
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(SRV_LIBS)
+endef
+$(foreach m,$(RAFT_MUTANTS),$(eval $(call SRV_MUTANT_RULE,$(m))))
+PROGS += $(SRV_MUTANT_BINS)
+raftnode: $(SRV_MUTANT_BINS)

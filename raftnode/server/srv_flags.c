@@ -261,13 +261,16 @@ int srv_flags_parse(struct srv_flags *f, int argc, char **argv, char *err, size_
 				return srv_errf(err, errlen, "--fsync: '%s' is not always or never", optarg);
 			break;
 		case O_PREVOTE:
-			if (parse_onoff("--pre-vote", optarg, &f->pre_vote, err, errlen))
+		case O_CQ: {
+			/* Accept --pre-vote, --pre-vote=off and --pre-vote off. */
+			const char *v = optarg;
+			if (!v && optind < argc && argv[optind][0] != '-')
+				v = argv[optind++];
+			if (parse_onoff(c == O_PREVOTE ? "--pre-vote" : "--check-quorum", v,
+			                c == O_PREVOTE ? &f->pre_vote : &f->check_quorum, err, errlen))
 				return -1;
 			break;
-		case O_CQ:
-			if (parse_onoff("--check-quorum", optarg, &f->check_quorum, err, errlen))
-				return -1;
-			break;
+		}
 		case O_LOG:
 			f->log_level = srv_log_level_parse(optarg);
 			if (f->log_level < 0)

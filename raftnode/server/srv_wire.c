@@ -395,8 +395,9 @@ int srv_wire_decode(const uint8_t *body, size_t len, struct srv_wire_frame *out,
 			en->buf.base = (void *)d_bytes(&d, el, "entry.data");
 			en->buf.len = el;
 			if (!d.bad && (en->type < RAFT_ENTRY_COMMAND || en->type > RAFT_ENTRY_CONFIG)) {
+				uint8_t bad_type = en->type; /* en dies with the array */
 				srv_wire_frame_free(out);
-				return srv_errf(err, errlen, "append: entry %u has unknown type %u", i, en->type);
+				return srv_errf(err, errlen, "append: entry %u has unknown type %u", i, bad_type);
 			}
 			if (!d.bad && en->term == 0) {
 				srv_wire_frame_free(out);
