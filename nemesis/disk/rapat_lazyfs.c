@@ -271,7 +271,12 @@ static int lfs_open(const char *path, struct fuse_file_info *fi)
 	if (fd < 0)
 		return -errno;
 	int rc = nem_lf_open(l->cache, fd);
+	/* With atomic O_TRUNC (libfuse's default) the kernel passes O_TRUNC
+	 * here instead of a setattr: the truncation is unsynced like any. */
+	if (rc == 0 && (fi->flags & O_TRUNC) && (fi->flags & O_ACCMODE) != O_RDONLY)
+		rc = nem_lf_truncate(l->cache, fd, 0);
 	if (rc < 0) {
+		(void)nem_lf_release(l->cache, fd);
 		close(fd);
 		return rc;
 	}
@@ -294,7 +299,10 @@ static int lfs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 		return -errno;
 	give_fd_to_caller(fd);
 	int rc = nem_lf_open(l->cache, fd);
+	if (rc == 0 && (fi->flags & O_TRUNC))
+		rc = nem_lf_truncate(l->cache, fd, 0); /* lost a creation race to an existing file */
 	if (rc < 0) {
+		(void)nem_lf_release(l->cache, fd);
 		close(fd);
 		return rc;
 	}

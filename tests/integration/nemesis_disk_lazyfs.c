@@ -137,6 +137,14 @@ static int node_main(int report)
 	TRY((fd = open(at("H"), O_CREAT | O_RDWR, 0644)) >= 0);
 	TRY(put(fd, "0123456789", 10, 0) == 0 && fsync(fd) == 0 && fallocate(fd, 0, 0, 1 << 20) == 0);
 	TRY(fstat(fd, &st) == 0 && st.st_size == (1 << 20));
+	/* TR: synced "hello world", then reopened with O_TRUNC and rewritten
+	 * shorter, unsynced. */
+	TRY((fd = open(at("TR"), O_CREAT | O_WRONLY, 0644)) >= 0);
+	TRY(put(fd, "hello world", 11, 0) == 0 && fsync(fd) == 0);
+	close(fd);
+	TRY((fd = open(at("TR"), O_WRONLY | O_TRUNC)) >= 0);
+	TRY(put(fd, "hi", 2, -1) == 0);
+	close(fd);
 	/* M: synced, then changed through a shared mapping, no msync; the
 	 * mapping dies with the process. */
 	TRY((fd = open(at("M"), O_CREAT | O_RDWR, 0644)) >= 0);
@@ -200,6 +208,7 @@ static void expect_all_written(const char *when)
 	memcpy(m, g, sizeof m);
 	memcpy(m + 100, "mmap-write", 10);
 	expect_file("M", m, sizeof m);
+	expect_file("TR", (const uint8_t *)"hi", 2);
 }
 
 int main(void)
@@ -237,7 +246,7 @@ int main(void)
 	expect_all_written("after the kill, before the crash command");
 	struct nem_lazyfs_stats st;
 	CHECK(nem_lazyfs_stats(ctl, &st, err, sizeof err) == 0, "%s", err);
-	CHECK(st.files >= 7 && st.files <= 8, "unsynced files before crash: %llu, want A B C D E2 old H (+ M once the kernel wrote back its mapping)",
+	CHECK(st.files >= 8 && st.files <= 9, "unsynced files before crash: %llu, want A B C D E2 old H TR (+ M once the kernel wrote back its mapping)",
 	      (unsigned long long)st.files);
 	CHECK(nem_lazyfs_lose_unsynced(ctl, &st, err, sizeof err) == 0, "%s", err);
 	printf("crash dropped %llu files, %llu bytes of unsynced pages\n", (unsigned long long)st.files,
@@ -253,6 +262,7 @@ int main(void)
 	expect_file("sub/G", g, sizeof g);
 	expect_file("H", (const uint8_t *)"0123456789", 10);
 	expect_file("M", g, sizeof g);
+	expect_file("TR", (const uint8_t *)"hello world", 11);
 	char reply[64];
 	CHECK(nem_lazyfs_command(ctl, "bogus", reply, sizeof reply, err, sizeof err) == -1 &&
 	              strstr(err, "unknown command"),
