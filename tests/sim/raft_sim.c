@@ -88,6 +88,8 @@ int main(int argc, char **argv)
 		o.steps = (unsigned)steps;
 		o.verbose = verbose;
 		o.membership = membership;
+		if (!scenario)
+			sim_opts_vary(&o, seed);
 		if (scenario) {
 			o.nodes = 5;
 			o.faults = false;

@@ -726,7 +726,7 @@ static struct raft_options node_options(const struct sim *s)
 	o.pre_vote = s->o.pre_vote;
 	o.check_quorum = s->o.check_quorum;
 	o.max_append_entries = s->o.max_append ? s->o.max_append : 16;
-	o.max_inflight = 4;
+	o.max_inflight = s->o.max_inflight ? s->o.max_inflight : 4;
 	o.learner_catchup_lag = 8;
 	return o;
 }
@@ -831,6 +831,20 @@ void sim_opts_default(struct sim_opts *o)
 	o->max_latency_ms = 10;
 	o->pre_vote = true;
 	o->check_quorum = true;
+}
+
+void sim_opts_vary(struct sim_opts *o, uint64_t seed)
+{
+	struct rng r = { seed ^ 0x5bd1e995u };
+	/* Most seeds keep the defaults: the combination the server runs. */
+	if (rng_below(&r, 4) != 0)
+		return;
+	o->pre_vote = rng_below(&r, 2);
+	o->check_quorum = rng_below(&r, 2);
+	o->max_append = 1 + (unsigned)rng_below(&r, 8);
+	o->max_inflight = 1 + (unsigned)rng_below(&r, 8);
+	o->max_latency_ms = 1 + (unsigned)rng_below(&r, 30);
+	o->max_sync_ms = 1 + (unsigned)rng_below(&r, 60);
 }
 
 struct sim *sim_new(const struct sim_opts *opts)
@@ -1322,6 +1336,7 @@ struct live_goal {
 	raft_id node;
 	raft_index index;
 	raft_term term;
+	bool done;
 };
 
 static bool live_committed(struct sim *s, void *arg)
@@ -1329,10 +1344,14 @@ static bool live_committed(struct sim *s, void *arg)
 	struct live_goal *g = arg;
 	for (unsigned i = 0; i < s->n; i++) {
 		struct raft *r = s->nodes[i].r;
-		if (r && raft_commit_index(r) >= g->index && raft_term_at(r, g->index) == g->term)
+		if (r && raft_commit_index(r) >= g->index && raft_term_at(r, g->index) == g->term) {
+			g->done = true;
 			return true;
+		}
 	}
-	return false;
+	/* The proposer lost its leadership: the entry may be lost; try anew. */
+	struct raft *p = sim_raft(s, g->node);
+	return !p || raft_role(p) != RAFT_LEADER || raft_current_term(p) != g->term;
 }
 
 /* Liveness in calm periods: once every fault is healed, a leader is
@@ -1351,22 +1370,36 @@ static void liveness(struct sim *s)
 		if (nd->disk_held)
 			sim_hold_disk(s, nd->id, false);
 	}
-	uint64_t deadline = s->now + 40ull * s->o.election_ms;
-	while (!s->failed && s->now < deadline) {
+	/* Bounded: elections, plus the time to replicate the backlog one
+	 * round trip and one disk sync per batch (small batches and windows
+	 * are among the varied settings). */
+	raft_index backlog = 0;
+	for (unsigned i = 0; i < s->n; i++)
+		if (s->nodes[i].r && raft_last_index(s->nodes[i].r) > s->max_committed)
+			backlog = raft_last_index(s->nodes[i].r) - s->max_committed > backlog
+			                  ? raft_last_index(s->nodes[i].r) - s->max_committed
+			                  : backlog;
+	uint64_t per_batch = 2ull * s->o.max_latency_ms + s->o.max_sync_ms + s->o.heartbeat_ms;
+	uint64_t batch = (s->o.max_append ? s->o.max_append : 16) * (uint64_t)(s->o.max_inflight ? s->o.max_inflight : 4);
+	uint64_t budget = 40ull * s->o.election_ms + (backlog / batch + 1) * per_batch * 2;
+	uint64_t deadline = s->now + budget;
+	bool committed = false;
+	while (!s->failed && !committed && s->now < deadline) {
 		raft_id l = sim_leader(s);
 		struct live_goal g = { 0 };
 		if (l && sim_propose(s, l, &g.index) == RAFT_OK) {
+			g.node = l;
 			g.term = raft_current_term(sim_raft(s, l));
-			if (sim_run_until(s, 10ull * s->o.election_ms, live_committed, &g))
-				break;
+			sim_run_until(s, deadline - s->now, live_committed, &g);
+			committed = g.done;
 		} else {
 			sim_run_for(s, s->o.heartbeat_ms);
 		}
 	}
 	if (s->failed)
 		return;
-	if (s->now >= deadline) {
-		fail(s, "liveness: no proposal committed within %u ms after healing", 40 * s->o.election_ms);
+	if (!committed) {
+		fail(s, "liveness: no proposal committed within %" PRIu64 " ms after healing (backlog %" PRIu64 ")", budget, backlog);
 		return;
 	}
 	/* Convergence: every member of the leader's configuration catches up
@@ -1376,7 +1409,7 @@ static void liveness(struct sim *s)
 		return; /* leadership moved on in between; the commit above was enough */
 	struct raft *lr = sim_raft(s, l);
 	raft_index target = raft_commit_index(lr);
-	uint64_t until = s->now + 40ull * s->o.election_ms;
+	uint64_t until = s->now + budget;
 	while (!s->failed && s->now < until) {
 		bool all = true;
 		const struct raft_config *c = raft_configuration(lr);

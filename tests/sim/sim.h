@@ -27,7 +27,11 @@ struct sim_opts {
 	bool pre_vote;          /* default true (set by sim_opts_default) */
 	bool check_quorum;      /* default true */
 	unsigned max_append;    /* entries per AppendEntries; default (0) 16 */
+	unsigned max_inflight;  /* pipelined appends per follower; default (0) 4 */
 };
+/* Varies the knobs by seed (pre-vote, check-quorum, batch and pipeline
+ * sizes, latencies) so random runs also cover the less common settings. */
+void sim_opts_vary(struct sim_opts *o, uint64_t seed);
 void sim_opts_default(struct sim_opts *o);
 
 struct sim;
