@@ -24,6 +24,10 @@
 #include <netlink/route/rule.h>
 #include <linux/rtnetlink.h>
 
+/* Ports of this run's listeners: drawn from the pid, so that a program of
+ * someone else listening in the host namespace on this shared machine
+ * cannot be mistaken for ours (the host check below). */
+static int LPORT, NPORT;
 static int failures;
 /* cond is evaluated exactly once. */
 #define CHECK(cond, ...)                                                          \
@@ -176,6 +180,61 @@ static int read_file_fn(void *arg)
 
 static void *thread_fn(void *arg) { return arg; }
 
+/* A child forked before hx_lab_enter stays in the host's namespaces and
+ * answers questions about them: for a port, "L" when a TCP socket listens on
+ * it in the host network namespace (/proc/net/tcp and tcp6), "C" when a
+ * connect to 127.0.0.1:port succeeds, "-" otherwise. */
+static bool host_listens(int port)
+{
+	const char *files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+	char want[16];
+	snprintf(want, sizeof want, ":%04X ", port);
+	for (size_t f = 0; f < 2; f++) {
+		FILE *fp = fopen(files[f], "r");
+		char line[512];
+		while (fp && fgets(line, sizeof line, fp)) {
+			/* "sl local_address rem_address st ...": st 0A = LISTEN */
+			char local[128], rem[128], st[8];
+			if (sscanf(line, "%*s %127s %127s %7s", local, rem, st) == 3 && strcmp(st, "0A") == 0) {
+				strcat(local, " ");
+				if (strstr(local, want)) {
+					fclose(fp);
+					return true;
+				}
+			}
+		}
+		if (fp)
+			fclose(fp);
+	}
+	return false;
+}
+
+static void host_inspector(int rq, int rs)
+{
+	int port;
+	while (read(rq, &port, sizeof port) == (ssize_t)sizeof port) {
+		char a = '-';
+		if (host_listens(port))
+			a = 'L';
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in lo = sa("127.0.0.1", port);
+		if (a == '-' && connect(fd, (struct sockaddr *)&lo, sizeof lo) == 0)
+			a = 'C';
+		close(fd);
+		if (write(rs, &a, 1) != 1)
+			break;
+	}
+	_exit(0);
+}
+
+static char ask_host(int rq, int rs, int port)
+{
+	char a = '?';
+	if (write(rq, &port, sizeof port) != (ssize_t)sizeof port || read(rs, &a, 1) != 1)
+		return '?';
+	return a;
+}
+
 int main(int argc, char **argv)
 {
 	char err[512];
@@ -187,6 +246,30 @@ int main(int argc, char **argv)
 	snprintf(probe, sizeof probe, "%s/lab_probe", dirname(self));
 	REQUIRE(access(probe, X_OK) == 0, "helper %s missing", probe);
 
+	LPORT = 20000 + (int)(getpid() % 10000) * 2;
+	NPORT = LPORT + 1;
+	int q[2], r[2];
+	REQUIRE(pipe(q) == 0 && pipe(r) == 0, "pipe");
+	pid_t inspector = fork();
+	REQUIRE(inspector >= 0, "fork");
+	if (inspector == 0) {
+		close(q[1]);
+		close(r[0]);
+		host_inspector(q[0], r[1]);
+	}
+	close(q[0]);
+	close(r[1]);
+	/* Positive control: the inspector does see a listener in the host. */
+	{
+		int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		struct sockaddr_in a = sa("127.0.0.1", 0);
+		socklen_t al = sizeof a;
+		REQUIRE(bind(l, (struct sockaddr *)&a, sizeof a) == 0 && listen(l, 1) == 0 &&
+		        getsockname(l, (struct sockaddr *)&a, &al) == 0, "host listener");
+		char v = ask_host(q[1], r[0], ntohs(a.sin_port));
+		CHECK(v == 'L', "inspector misses a host listener (%c)", v);
+		close(l);
+	}
 	unsigned long host_net = path_ino("/proc/self/ns/net");
 	bool unprivileged = geteuid() != 0;
 	if (hx_lab_enter(err, sizeof err) < 0) {
@@ -241,11 +324,11 @@ int main(int argc, char **argv)
 	/* 1. A TCP listener in n2 accepts a connection from n1. */
 	{
 		int l = sock_in(lab, 1, SOCK_STREAM);
-		struct sockaddr_in a = sa(lab->nodes[1].ip, 7100);
+		struct sockaddr_in a = sa(lab->nodes[1].ip, NPORT);
 		REQUIRE(bind(l, (struct sockaddr *)&a, sizeof a) == 0, "bind in n2: %s", strerror(errno));
 		REQUIRE(listen(l, 16) == 0, "listen");
-		int e = connect_retry(lab, 0, lab->nodes[1].ip, 7100, 10);
-		CHECK(e == 0, "n1 -> n2:7100: %s", strerror(e));
+		int e = connect_retry(lab, 0, lab->nodes[1].ip, NPORT, 10);
+		CHECK(e == 0, "n1 -> n2:%d: %s", NPORT, strerror(e));
 		struct sockaddr_in peer;
 		socklen_t pl = sizeof peer;
 		struct pollfd p = { .fd = l, .events = POLLIN };
@@ -256,8 +339,8 @@ int main(int argc, char **argv)
 		if (c >= 0)
 			close(c);
 		/* The harness (switch namespace) reaches the node too. */
-		e = connect_retry(lab, HX_LAB_SWITCH, lab->nodes[1].ip, 7100, 10);
-		CHECK(e == 0, "switch -> n2:7100: %s", strerror(e));
+		e = connect_retry(lab, HX_LAB_SWITCH, lab->nodes[1].ip, NPORT, 10);
+		CHECK(e == 0, "switch -> n2:%d: %s", NPORT, strerror(e));
 		/* And every node reaches the harness's address. */
 		int hl = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		struct sockaddr_in ha = sa(lab->switch_ip, 7101);
@@ -279,13 +362,15 @@ int main(int argc, char **argv)
 	pid_t lpid = 0;
 	{
 		snprintf(logp, sizeof logp, "%s/n3.log", dir);
-		const char *av[] = { probe, "listen", "7000", NULL };
+		char lps[16];
+		snprintf(lps, sizeof lps, "%d", LPORT);
+		const char *av[] = { probe, "listen", lps, NULL };
 		struct hx_spawn_opts o = { .argv = av, .cwd = dir, .log_path = logp };
 		rc = hx_lab_spawn(lab, 2, &o, &lpid, err, sizeof err);
 		REQUIRE(rc == 0, "spawn listener: %s", err);
-		int e = connect_retry(lab, HX_LAB_SWITCH, lab->nodes[2].ip, 7000, 15);
+		int e = connect_retry(lab, HX_LAB_SWITCH, lab->nodes[2].ip, LPORT, 15);
 		CHECK(e == 0, "switch -> spawned listener in n3: %s", strerror(e));
-		e = connect_retry(lab, 4, lab->nodes[2].ip, 7000, 15);
+		e = connect_retry(lab, 4, lab->nodes[2].ip, LPORT, 15);
 		CHECK(e == 0, "n5 -> spawned listener in n3: %s", strerror(e));
 		char nsl[64];
 		snprintf(nsl, sizeof nsl, "/proc/%d/ns/net", (int)lpid);
@@ -300,8 +385,16 @@ int main(int argc, char **argv)
 		double end = now_s() + 10;
 		while (!strstr(slurp(logp), "accepted") && now_s() < end)
 			usleep(20 * 1000);
-		CHECK(strstr(slurp(logp), "listening 7000") && strstr(slurp(logp), "accepted 10.77.0.1"),
+		char want_l[32];
+		snprintf(want_l, sizeof want_l, "listening %d", LPORT);
+		CHECK(strstr(slurp(logp), want_l) && strstr(slurp(logp), "accepted 10.77.0.1"),
 		      "log: %s", slurp(logp));
+		/* Nothing of it in the host network namespace: no listener on
+		 * LPORT (nor NPORT, in n2), and 127.0.0.1:LPORT there refuses. */
+		char v = ask_host(q[1], r[0], LPORT);
+		CHECK(v == '-', "host namespace: port %d %s", LPORT, v == 'L' ? "listens" : v == 'C' ? "accepts" : "unknown");
+		v = ask_host(q[1], r[0], NPORT);
+		CHECK(v == '-', "host namespace: port %d %c", NPORT, v);
 	}
 
 	/* 3. Environment, working directory, exit status. */
@@ -391,7 +484,7 @@ int main(int argc, char **argv)
 		rc = hx_lab_add_node(lab, &idx, err, sizeof err);
 		REQUIRE(rc == 0, "add node: %s", err);
 		CHECK(idx == 5 && lab->n_nodes == 6 && strcmp(lab->nodes[5].ip, "10.77.0.16") == 0, "idx %u", idx);
-		int e = connect_retry(lab, 5, lab->nodes[2].ip, 7000, 15);
+		int e = connect_retry(lab, 5, lab->nodes[2].ip, LPORT, 15);
 		CHECK(e == 0, "n6 -> n3: %s", strerror(e));
 		int l = sock_in(lab, 5, SOCK_STREAM);
 		struct sockaddr_in a = sa(lab->nodes[5].ip, 7200);
@@ -415,12 +508,15 @@ int main(int argc, char **argv)
 		CHECK(rc == 0, "re-create after destroy: %s", err);
 		printf("re-created 3-node lab in %.1f ms\n", (now_s() - t0) * 1e3);
 		if (rc == 0) {
-			int e = connect_retry(lab, 0, lab->nodes[2].ip, 7000, 2);
+			int e = connect_retry(lab, 0, lab->nodes[2].ip, LPORT, 2);
 			CHECK(e != 0, "old listener still reachable");
 			hx_lab_destroy(lab);
 		}
 	}
 
+	close(q[1]); /* the inspector exits on EOF */
+	close(r[0]);
+	waitpid(inspector, NULL, 0);
 	char cmd[PATH_MAX + 16];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)

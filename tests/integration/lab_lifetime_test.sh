@@ -32,7 +32,7 @@ host_if_check() {
   case "$new" in *rapat*|*rv-n*) fail "lab interfaces in the host namespace ($1):$new";;
     *) echo "note: new host interfaces not from this lab ($1):$new";; esac
 }
-port=7300
+port=$((30000 + RANDOM % 20000))   # random: a foreign host listener must not look like ours
 
 # Processes (or fds, or tasks) still referring to any of the given namespace
 # links ("net:[123]" ...), as "path -> link" lines; one find for speed.
