@@ -13,9 +13,12 @@
 --                      where a healed minority deposes the leader
 --   reads              "linearizable", or "serializable": local, possibly
 --                      stale reads, the mode an audit should catch
---   etcd_timeout_ms    client timeout of one request: longer than etcd's own
---                      (5 s + 2 election timeouts), so that etcd's answer,
---                      not ours, ends an operation
+--   op_timeout         (a core plan option, seconds) client timeout of one
+--                      request. etcd itself gives up on a request it cannot
+--                      commit only after 5 s + 2 election timeouts, and with
+--                      a few closed-loop clients every one of them soon waits
+--                      on such a request: keep it short (the etcd plans use
+--                      1 s) so that clients move on as new processes
 --   etcd_binary        path of the etcd binary
 --   etcd_token         --initial-cluster-token ("" = derived per run)
 
@@ -106,7 +109,6 @@ local DEFAULTS = {
   etcd_election_ms = 500,
   pre_vote = true,
   reads = "linearizable",
-  etcd_timeout_ms = 10000,
   etcd_binary = "/usr/bin/etcd",
   etcd_token = "",
 }
@@ -198,7 +200,7 @@ end
 -- Module state: the options seen by start() (invoke and status get no
 -- cluster table), and the etcd member ID -> node id map filled from
 -- /v3/cluster/member/list (etcd names members with our --name = node.id).
-local state = { reads = DEFAULTS.reads, timeout_ms = DEFAULTS.etcd_timeout_ms, ids = {} }
+local state = { reads = DEFAULTS.reads, timeout_s = 5, ids = {} }
 
 local HEADERS = {
   ["Content-Type"] = "application/json",
@@ -224,7 +226,7 @@ local function post(node, http, path, body, headers)
     url = client_url(node) .. path,
     body = json.encode(body),
     headers = headers or HEADERS,
-    timeout = state.timeout_ms / 1000,
+    timeout = state.timeout_s,
   })
   if status == nil then return nil, nil, resp end
   local ok, decoded = pcall(json.decode, resp or "")
@@ -370,7 +372,14 @@ function adapter.start(node, cluster)
       ADAPTER, election, heartbeat), 0)
   end
   state.reads = opt_reads(cluster)
-  state.timeout_ms = opt_int(cluster, "etcd_timeout_ms", 1)
+  local to = opt_raw(cluster, "op_timeout")
+  if to ~= nil then
+    state.timeout_s = tonumber(to)
+    if not state.timeout_s or state.timeout_s <= 0 then
+      error(string.format("%s: cluster.options.op_timeout must be a positive number of seconds, got %q",
+        ADAPTER, tostring(to)), 0)
+    end
+  end
   local members, seen_self = {}, false
   for _, n in ipairs(cluster.nodes) do
     members[#members + 1] = n.id .. "=" .. peer_url(n)

@@ -140,7 +140,14 @@ eq("write: POST /v3/kv/put", h.requests[1].method .. " " .. h.requests[1].url, "
 eq("write: key of the single register", unb64(h.sent(1).key), "rapat/register")
 eq("write: value is the JSON text (sorted keys), base64", unb64(h.sent(1).value), '{"a":[1,2],"b":2}')
 eq("write: hasleader header sent", h.requests[1].headers["Grpc-Metadata-hasleader"], "true")
-check("write: a timeout is given, longer than etcd's own", (h.requests[1].timeout or 0) >= 7)
+eq("write: the default client timeout (no op_timeout)", h.requests[1].timeout, 5)
+adapter.start(node, { nodes = nodes, seed = 1, options = { op_timeout = 1.5 } })
+h = mock({ { status = 200, body = { header = HDR } } })
+adapter.invoke(node, h, { f = "write", value = 1 })
+eq("write: op_timeout is the client timeout", h.requests[1].timeout, 1.5)
+raises("options: bad op_timeout", function() adapter.start(node, { nodes = nodes, options = { op_timeout = "soon" } }) end,
+  "cluster.options.op_timeout must be a positive number")
+adapter.start(node, cluster)
 
 h = mock({ { status = 200, body = { header = HDR } } })
 adapter.invoke(node, h, { f = "write", key = 7, value = "x" })

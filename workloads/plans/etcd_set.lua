@@ -15,5 +15,9 @@ return {
   nemesis_interval = 6,
   partitions = "one,majority,bridge,ring,leader",
   start_timeout = 60,
+  -- A write etcd cannot commit is answered only after 5 s + 2 election
+  -- timeouts; with a 1 s client timeout a stuck client moves on (info, as a
+  -- new process) instead of every client waiting out each partition.
+  op_timeout = 1,
   shards = 4,
 }

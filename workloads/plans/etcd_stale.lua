@@ -19,6 +19,10 @@ return {
   nemesis_interval = 5,
   partitions = "one,leader",
   start_timeout = 60,
+  -- A write etcd cannot commit is answered only after 5 s + 2 election
+  -- timeouts; with a 1 s client timeout a stuck client moves on (info, as a
+  -- new process) instead of every client waiting out each partition.
+  op_timeout = 1,
   -- Mostly reads, so that a cut-off member's clients read often.
   read_weight = 3,
   write_weight = 1,
