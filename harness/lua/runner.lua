@@ -48,7 +48,14 @@ function M.run(loaded)
   end
   local cluster = { nodes = nodes, seed = hx.seed, options = opts, root = hx.root, run_dir = hx.run_dir }
   for _, n in ipairs(nodes) do
-    if adapter.client_url then n.url = adapter.client_url(n) end
+    if adapter.client_url then
+      local ok, url = pcall(adapter.client_url, n)
+      if not ok or type(url) ~= "string" then
+        usage_error(aname .. ": client_url(" .. n.id .. ") " ..
+                    (ok and "must return a URL string" or ("failed: " .. tostring(url))))
+      end
+      n.url = url
+    end
   end
 
   local function start_node(i)
@@ -60,9 +67,11 @@ function M.run(loaded)
     return handles[i]:spawn({ argv = cmd.argv, env = cmd.env })
   end
 
+  local ready_errors = {}
   local function node_ready(i)
     if adapter.ready then
       local ok, r = pcall(adapter.ready, nodes[i], http)
+      if not ok then ready_errors[i] = aname .. ": ready(" .. nodes[i].id .. ") failed: " .. tostring(r) end
       return ok and r
     end
     local status = hx.http.request({ url = nodes[i].url .. "/v1/status", timeout = 1 })
@@ -89,8 +98,9 @@ function M.run(loaded)
         if hx.stopping() then return nil, "interrupted" end
         hx.sleep(0.1)
       end
-      return nil, string.format("node %s not ready after %g s; last lines of %s:\n%s", nodes[i].id,
-                                opts.start_timeout, nodes[i].log_path, tail(nodes[i].log_path, 15))
+      return nil, string.format("node %s not ready after %g s%s; last lines of %s:\n%s", nodes[i].id,
+                                opts.start_timeout, ready_errors[i] and (" (" .. ready_errors[i] .. ")") or "",
+                                nodes[i].log_path, tail(nodes[i].log_path, 15))
     end)
   end
   for i = 1, #nodes do
@@ -121,8 +131,10 @@ function M.run(loaded)
     if not okc then usage_error(loaded.workload_path .. ": " .. tostring(r)) end
     wl_opts = r
   end
+  local calls = {}
+  for i = 1, #nodes do calls[i] = function(p) return invoke(i, p) end end
   local function execute(i, op)
-    local function call(p) return invoke(i, p) end
+    local call = calls[i]
     if type(op.via) == "function" then return op.via(call) end
     if wl.invoke and not wl.register_ops then return wl.invoke(call, op, wl_opts) end
     return invoke(i, op)
@@ -162,9 +174,11 @@ function M.run(loaded)
   -- One client thread: pulls ops from g until it is exhausted or a stop.
   local function client_thread(thread, g, process)
     local ni = (thread - 1) % #nodes + 1
+    -- One context table per thread, refreshed per op: generators must not
+    -- keep it (they get the values they need from it when called).
+    local ctx = { thread = thread, rand = rand, in_flight = count_in_flight }
     while not hx.stopping() do
-      local ctx = { time = hx.now(), thread = thread, process = process, rand = rand,
-                    in_flight = count_in_flight }
+      ctx.time, ctx.process = hx.now(), process
       local op, t = g:op(ctx)
       if op == nil then break end
       if op == gen.PENDING then
@@ -313,6 +327,8 @@ end
 
 -- The main task's entry: never raises.
 function M.main(loaded)
+  -- Most garbage is per-operation tables that die young.
+  collectgarbage("generational")
   local ok, r = xpcall(M.run, function(e)
     if type(e) == "string" then return debug.traceback(e, 2) end
     return e
