@@ -76,7 +76,11 @@ $(BUILD)/tests/unit/test_nem_lazyfs_meta: $(BUILD)/tests/unit/test_nem_lazyfs_me
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,cmocka) -lpthread
 
 NEM_DISK_TESTS := $(BUILD)/tests/unit/test_nem_lazyfs_cache $(BUILD)/tests/unit/test_nem_lazyfs_meta
-NEM_DISK_INTEG := $(BUILD)/tests/integration/nemesis_disk_lazyfs
+$(BUILD)/tests/integration/nemesis_disk_lazyfs_model: $(BUILD)/tests/integration/nemesis_disk_lazyfs_model.o \
+		$(NEM_DISK_OBJS) $(BIN)/rapat-lazyfs
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^)
+
+NEM_DISK_INTEG := $(BUILD)/tests/integration/nemesis_disk_lazyfs $(BUILD)/tests/integration/nemesis_disk_lazyfs_model
 PROGS += $(BIN)/rapat-lazyfs $(NEM_DISK_TESTS) $(NEM_DISK_INTEG)
 NEM_HOST_PROGS += $(BIN)/rapat-lazyfs $(NEM_DISK_TESTS) $(NEM_DISK_INTEG)
 FAST_TESTS += $(NEM_DISK_TESTS)
