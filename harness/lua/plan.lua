@@ -134,10 +134,43 @@ function M.load(args)
     fail("%s: the workload must define generator(opts, ctx)", wpath)
   end
 
+  -- The adapter next: it may declare options too (adapter.options).
+  local dbname = plan.db
+  for _, s in ipairs(args.sets or {}) do
+    local k, v = s:match("^([^=]+)=(.*)$")
+    if k == "db" then dbname = v end
+  end
+  if args.db then dbname = args.db end
+  if dbname == nil then dbname = M.CORE.db[1] end
+  if type(dbname) ~= "string" or dbname == "" then
+    fail("%s: db must be an adapter name or the path of an adapter file", where(path, source, "db"))
+  end
+  local apath = resolve_adapter(args.root, dbname)
+  local aref = args.db and "--db" or where(path, source, "db")
+  if not file_exists(apath) then fail("%s: adapter '%s' not found (%s)", aref, dbname, apath) end
+  local adapter = load_table(apath, "adapter")
+  if type(adapter.start) ~= "function" then fail("%s: the adapter must define start(node, cluster)", apath) end
+  if type(adapter.client_url) ~= "function" and type(adapter.invoke) ~= "function" then
+    fail("%s: the adapter must define client_url(node) (protocol v1) or invoke(node, http, op)", apath)
+  end
+  if adapter.options ~= nil and type(adapter.options) ~= "table" then
+    fail("%s: adapter.options must be a table of option = default", apath)
+  end
+
   local known = {}
   for k, d in pairs(M.CORE) do known[k] = d[1] end
+  if type(workload.options) ~= "table" and workload.options ~= nil then
+    fail("%s: the workload's options must be a table of option = default", wpath)
+  end
   for k, v in pairs(workload.options or {}) do
     if M.CORE[k] then fail("%s: workload option '%s' clashes with a core plan option", wpath, k) end
+    known[k] = v
+  end
+  for k, v in pairs(adapter.options or {}) do
+    if M.CORE[k] then fail("%s: adapter option '%s' clashes with a core plan option", apath, k) end
+    if workload.options and workload.options[k] ~= nil then
+      fail("%s: adapter option '%s' clashes with an option of %s", apath, k, wpath)
+    end
     known[k] = v
   end
 
@@ -193,16 +226,6 @@ function M.load(args)
     end
   end
   if opts.name == "" then opts.name = basename(path) end
-
-  -- The adapter.
-  local apath = resolve_adapter(args.root, opts.db)
-  local aref = args.db and "--db" or where(path, source, "db")
-  if not file_exists(apath) then fail("%s: adapter '%s' not found (%s)", aref, opts.db, apath) end
-  local adapter = load_table(apath, "adapter")
-  if type(adapter.start) ~= "function" then fail("%s: the adapter must define start(node, cluster)", apath) end
-  if type(adapter.client_url) ~= "function" and type(adapter.invoke) ~= "function" then
-    fail("%s: the adapter must define client_url(node) (protocol v1) or invoke(node, http, op)", apath)
-  end
 
   return { name = opts.name, options = opts, adapter = adapter, adapter_path = apath,
            workload = workload, workload_path = wpath, path = path, source = source }

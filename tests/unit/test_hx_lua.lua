@@ -198,6 +198,17 @@ case("plan: --set is typed, unknown --set keys are errors", function()
   eq(loaded.options.nodes, 3); eq(loaded.options.nemesis, "kill")
 end)
 
+case("plan: adapter options are plan keys, typed by their defaults", function()
+  local a2 = os.tmpname() .. ".lua"
+  write(a2, "return { start = function() return { argv = { 'true' } } end, client_url = function(n) return 'http://x' end, options = { knob = 3 } }")
+  local none, _, loaded = load_err("return { db = '" .. a2 .. "', knob = 5 }", { sets = { "knob=7" } })
+  eq(none, nil, "valid plan")
+  eq(loaded.options.knob, 7)
+  local e = load_err("return { db = '" .. a2 .. "' }", { sets = { "knob=x" } })
+  assert(e and e:find("'x' is not a number", 1, true), e)
+  os.remove(a2)
+end)
+
 case("plan: the default plan loads", function()
   local ok, e = pcall(plan.load, { plan_path = ROOT .. "/workloads/plans/default.lua", root = ROOT, sets = {},
                                    db = adapter })
