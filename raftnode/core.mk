@@ -90,6 +90,9 @@ FAST_TESTS += $(BUILD)/fuzz/fuzz_raft_step:tests/sim/corpus/raft_step $(BUILD)/f
 RAFT_CORE_PROGS += $(RAFT_FUZZ_BINS)
 PROGS += $(RAFT_FUZZ_BINS)
 
+# ---- benchmark: simulator throughput (seeds/s, steps/s) ------------------------
+BENCHES += $(RAFT_SIM):--seeds:10000
+
 # `make raft-core` builds only this module.
 raft-core: $(RAFT_CORE_PROGS)
 .PHONY: raft-core

@@ -28,6 +28,9 @@
  *  v1.1 (comments only, no API change): host obligations for snapshots and
  *   durable logs (install_snapshot drops unsynced appends; raft_load passes
  *   entries after a snapshot only when the log agrees with it).
+ *  v1.2 (behaviour): raft_promote also requires the learner's match index to
+ *   cover the latest configuration entry (an empty learner on a short log
+ *   passed the lag test); raft_step drops malformed messages (RAFT_EINVAL).
  *
  * Threading: a struct raft is used by one thread. Every raft_* call runs to
  * completion; io callbacks are invoked synchronously from inside them and must
@@ -307,8 +310,8 @@ int raft_read_index(struct raft *r, uint64_t ctx);
 /* Membership (single-server changes, thesis §4.1), on the leader, one change
  * at a time (RAFT_EBUSY while an uncommitted config change exists). A new
  * server is added as a learner; raft_promote makes it a voter once its match
- * index is within learner_catchup_lag of the leader's last index
- * (RAFT_ECATCHUP otherwise). *index (may be NULL) is the CONFIG entry's index:
+ * index covers the latest configuration entry and is within
+ * learner_catchup_lag of the leader's last index (RAFT_ECATCHUP otherwise). *index (may be NULL) is the CONFIG entry's index:
  * the change is done once that index is applied. */
 int raft_add_learner(struct raft *r, raft_id id, const char *address, raft_index *index);
 int raft_promote(struct raft *r, raft_id id, raft_index *index);

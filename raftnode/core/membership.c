@@ -137,7 +137,10 @@ int raft_promote(struct raft *r, raft_id id, raft_index *index)
 	/* Thesis §4.2.1: a new server joins as a non-voting member until it
 	 * has caught up, so that it does not stall commitment. */
 	raft_index match = raft_match_index(r, id);
-	if (match + r->opts.learner_catchup_lag < log_last_index(&r->log))
+	/* Caught up: it holds the latest configuration (so at least the entry
+	 * that made it a learner — on a short log the lag alone would pass an
+	 * empty learner) and is within the lag of our last entry. */
+	if (match < r->config_index || match + r->opts.learner_catchup_lag < log_last_index(&r->log))
 		return RAFT_ECATCHUP;
 	struct raft_config c;
 	rc = raft_config_copy(&r->config, &c);

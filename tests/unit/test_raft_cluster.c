@@ -50,6 +50,7 @@ static raft_id wait_leader(struct sim *s)
 struct committed_at {
 	raft_id id;
 	raft_index index;
+	raft_id other;
 };
 
 static bool pred_applied(struct sim *s, void *arg)
@@ -61,7 +62,7 @@ static bool pred_applied(struct sim *s, void *arg)
 
 static void wait_applied(struct sim *s, raft_id id, raft_index index)
 {
-	struct committed_at c = { id, index };
+	struct committed_at c = { id, index, 0 };
 	assert_true(sim_run_until(s, 30 * ET, pred_applied, &c));
 }
 
@@ -245,6 +246,13 @@ static bool pred_committed_config(struct sim *s, void *arg)
 	return r && raft_role(r) == RAFT_LEADER && raft_remove(r, 0xffff, NULL) != RAFT_EBUSY;
 }
 
+static bool pred_match(struct sim *s, void *arg)
+{
+	struct committed_at *c = arg;
+	struct raft *r = sim_raft(s, c->id);
+	return r && raft_match_index(r, c->other) >= c->index;
+}
+
 static void test_membership(void **state)
 {
 	(void)state;
@@ -268,8 +276,10 @@ static void test_membership(void **state)
 	assert_int_equal(raft_add_learner(sim_raft(s, l), x, "back", &ci), RAFT_OK);
 	wait_applied(s, x, ci);
 	assert_true(raft_is_learner(sim_raft(s, x)));
-	/* ...then is promoted once caught up. */
+	/* ...then is promoted once caught up (as the leader knows it). */
 	assert_true(sim_run_until(s, 10 * ET, pred_committed_config, &l));
+	struct committed_at m = { l, ci, x };
+	assert_true(sim_run_until(s, 10 * ET, pred_match, &m));
 	assert_int_equal(raft_promote(sim_raft(s, l), x, &ci), RAFT_OK);
 	wait_applied(s, x, ci);
 	const struct raft_server *sv = raft_config_get(raft_configuration(sim_raft(s, x)), x);
