@@ -32,6 +32,12 @@
  *    may take effect at any later time), so only how many of them have been
  *    used matters. If the state already is v no token is spent: same state,
  *    more tokens left, so that choice dominates.
+ *  - crashed cas ops stay search candidates, but by the same argument one
+ *    that is placed must be followed at once by an op that needs its new
+ *    value (a read of it, an ok or crashed cas expecting it); otherwise the
+ *    next op is a write and the crashed cas can be left out. Removing it may
+ *    leave an earlier crashed op followed by that write, which can then be
+ *    left out in turn, so every linearization has such a canonical form.
  *
  * Search: entries (call/return of each op) sorted by time, calls before
  * returns at equal times (intervals are closed), in a doubly linked list.
@@ -62,11 +68,20 @@ struct frame {
 	int32_t token;   /* token class used, or -1 */
 	uint32_t tok_op; /* op id of that crashed write */
 	bool forced;     /* a pure op linearized without alternatives */
+	int32_t must;    /* the must-observe constraint before this step */
 };
 
+/* Slots of 4 words: lo, hi (the configuration hash; (0,0) = empty), u (a
+ * packed token vector), more (1 + index of further token vectors of the same
+ * configuration in `extra`, 0 = none). Keeping the rare extra vectors out of
+ * the table keeps probe runs short. */
+#define CACHE_MAX_VECTORS 8
+
 struct cache {
-	uint64_t *slots; /* triples (lo, hi, packed tokens used); (0, 0, *) = empty */
-	size_t cap, count;
+	uint64_t *slots;
+	size_t cap, count; /* count: distinct (lo, hi) */
+	uint64_t *extra;   /* pairs (u, more) */
+	size_t nextra, capextra;
 };
 
 struct search {
@@ -102,6 +117,16 @@ static inline uint64_t mix64(uint64_t x)
 	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
 	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
 	return x ^ (x >> 31);
+}
+
+/* Key part for the must-observe constraint (see the search loop). */
+static inline uint64_t must_lo(int32_t must)
+{
+	return must < 0 ? 0 : mix64(0x452821e638d01377ull ^ (uint64_t)must);
+}
+static inline uint64_t must_hi(int32_t must)
+{
+	return must < 0 ? 0 : mix64(0xbe5466cf34e90c6cull ^ (uint64_t)must);
 }
 
 /* The per-op and per-(class, count) Zobrist words: a fixed pseudo-random
@@ -171,53 +196,82 @@ static int cache_insert(struct search *s, uint64_t lo, uint64_t hi, uint64_t u)
 		hi = 1; /* (0,0) marks empty slots; see the collision bound above */
 	if ((c->count + 1) * 10 > c->cap * 7) {
 		size_t ncap = c->cap ? c->cap * 2 : 1024;
-		size_t bytes = ncap * 3 * sizeof(uint64_t);
+		size_t bytes = ncap * 4 * sizeof(uint64_t);
 		if (!reserve(s, bytes))
 			return -1;
-		uint64_t *ns = calloc(ncap * 3, sizeof(uint64_t));
+		uint64_t *ns = calloc(ncap * 4, sizeof(uint64_t));
 		if (!ns) {
 			release(s, bytes);
 			return -1;
 		}
 		for (size_t i = 0; i < c->cap; i++) {
-			uint64_t a = c->slots[3 * i], b = c->slots[3 * i + 1];
-			if (!a && !b)
+			uint64_t *e = &c->slots[4 * i];
+			if (!e[0] && !e[1])
 				continue;
-			size_t j = (size_t)(a ^ (b >> 7)) & (ncap - 1);
-			while (ns[3 * j] || ns[3 * j + 1])
+			size_t j = (size_t)(e[0] ^ (e[1] >> 7)) & (ncap - 1);
+			while (ns[4 * j] || ns[4 * j + 1])
 				j = (j + 1) & (ncap - 1);
-			ns[3 * j] = a;
-			ns[3 * j + 1] = b;
-			ns[3 * j + 2] = c->slots[3 * i + 2];
+			memcpy(&ns[4 * j], e, 4 * sizeof(uint64_t));
 		}
 		free(c->slots);
 		if (c->cap)
-			release(s, c->cap * 3 * sizeof(uint64_t));
+			release(s, c->cap * 4 * sizeof(uint64_t));
 		c->slots = ns;
 		c->cap = ncap;
 	}
 	size_t j = (size_t)(lo ^ (hi >> 7)) & (c->cap - 1);
-	size_t replace = SIZE_MAX;
+	uint64_t *e;
 	for (;;) {
-		uint64_t *e = &c->slots[3 * j];
-		if (!e[0] && !e[1])
-			break;
-		if (e[0] == lo && e[1] == hi) {
-			if (tokens_le(s, e[2], u))
-				return 0;
-			if (replace == SIZE_MAX && tokens_le(s, u, e[2]))
-				replace = j;
+		e = &c->slots[4 * j];
+		if (!e[0] && !e[1]) {
+			e[0] = lo;
+			e[1] = hi;
+			e[2] = u;
+			e[3] = 0;
+			c->count++;
+			return 1;
 		}
+		if (e[0] == lo && e[1] == hi)
+			break;
 		j = (j + 1) & (c->cap - 1);
 	}
-	if (replace != SIZE_MAX) {
-		c->slots[3 * replace + 2] = u;
+	/* Known configuration: covered if one of its vectors is <= u. */
+	uint64_t *replace = NULL;
+	unsigned len = 0;
+	for (uint64_t *v = &e[2];; v = &c->extra[2 * (v[1] - 1)]) {
+		if (tokens_le(s, v[0], u))
+			return 0;
+		if (!replace && tokens_le(s, u, v[0]))
+			replace = v;
+		len++;
+		if (!v[1])
+			break;
+	}
+	if (replace) {
+		replace[0] = u;
 		return 1;
 	}
-	c->slots[3 * j] = lo;
-	c->slots[3 * j + 1] = hi;
-	c->slots[3 * j + 2] = u;
-	c->count++;
+	/* Not recording a configuration only costs pruning, never soundness;
+	 * bounding the vectors kept per configuration bounds the cost of a
+	 * lookup when token vectors are many and incomparable. */
+	if (len >= CACHE_MAX_VECTORS)
+		return 1;
+	if (c->nextra == c->capextra) {
+		size_t ncap = c->capextra ? c->capextra * 2 : 1024;
+		if (!reserve(s, (ncap - c->capextra) * 2 * sizeof(uint64_t)))
+			return -1;
+		uint64_t *nx = realloc(c->extra, ncap * 2 * sizeof(uint64_t));
+		if (!nx) {
+			release(s, (ncap - c->capextra) * 2 * sizeof(uint64_t));
+			return -1;
+		}
+		c->extra = nx;
+		c->capextra = ncap;
+	}
+	/* e may not move: the table did not grow since it was found */
+	c->extra[2 * c->nextra] = u;
+	c->extra[2 * c->nextra + 1] = e[3];
+	e[3] = ++c->nextra;
 	return 1;
 }
 
@@ -313,6 +367,7 @@ static void search_free(struct search *s)
 	free(s->cls_shift);
 	free(s->cls_width);
 	free(s->cache.slots);
+	free(s->cache.extra);
 	free(s->stack);
 	free(s->best);
 	if (s->held)
@@ -647,6 +702,7 @@ void chk_search(const struct chk_history *h, const struct chk_model *m, const ui
 		if (s.ents[i].is_call && s.ents[i].is_ok)
 			remaining_ok++;
 	uint64_t state = m->init(), hlo = 0, hhi = 0, tokvec = 0;
+	int32_t must = -1; /* value the next op must need, after a crashed cas */
 	struct entry *e = s.head.next;
 	uint64_t iter = 0;
 	bool fresh = true;
@@ -703,7 +759,8 @@ void chk_search(const struct chk_history *h, const struct chk_model *m, const ui
 					set_unknown(res, "memory limit reached");
 					break;
 				}
-				s.stack[s.sp++] = (struct frame){p, state, -1, 0, true};
+				s.stack[s.sp++] = (struct frame){p, state, -1, 0, true, must};
+				must = -1;
 				hlo ^= zlo;
 				hhi ^= zhi;
 				if (p->is_ok)
@@ -729,14 +786,28 @@ void chk_search(const struct chk_history *h, const struct chk_model *m, const ui
 			int32_t need = m->requires(o);
 			uint64_t st = state, next;
 			int32_t k = -1;
+			if (must >= 0 && need != must) {
+				e = e->next;
+				continue;
+			}
 			if (need >= 0 && !m->equal(state, (uint64_t)need)) {
 				k = class_of(&s, need);
 				if (k >= 0) {
-					/* the frontier: the first return still in the list */
-					struct entry *r = e;
-					while (r->is_call)
-						r = r->next;
-					if (tokens_before(&s, k, r->pos) > s.used[k])
+					/* The frontier is the first return still in the list. If
+					 * an ok write of the needed value is a candidate, no token
+					 * is spent: the branch that linearizes that write now
+					 * covers this one (swap the token and the write: the
+					 * token may take effect at the write's later place, the
+					 * write may move earlier as it is a candidate, and every
+					 * state in between is the same). */
+					struct entry *r = s.head.next;
+					bool ok_writer = false;
+					for (; r->is_call; r = r->next) {
+						const struct chk_op *ro = &h->ops[r->op];
+						if (r->is_ok && ro->f == CHK_F_WRITE && ro->a == need)
+							ok_writer = true;
+					}
+					if (!ok_writer && tokens_before(&s, k, r->pos) > s.used[k])
 						st = (uint64_t)need;
 					else
 						k = -1;
@@ -757,7 +828,12 @@ void chk_search(const struct chk_history *h, const struct chk_model *m, const ui
 				uint64_t nu = tokvec;
 				if (k >= 0 && s.packed)
 					nu += (uint64_t)1 << s.cls_shift[k];
-				int ins = cache_insert(&s, nlo ^ sh, nhi ^ mix64(sh ^ 0x6a09e667f3bcc908ull),
+				/* A crashed op, once placed, must be followed at once by an op
+				 * that needs its value (see the top of the file), so the
+				 * configuration after it carries that constraint. */
+				int32_t nmust = e->is_ok ? -1 : (int32_t)next;
+				int ins = cache_insert(&s, nlo ^ sh ^ must_lo(nmust),
+						       nhi ^ mix64(sh ^ 0x6a09e667f3bcc908ull) ^ must_hi(nmust),
 						       nu);
 				if (ins < 0) {
 					snprintf(why, sizeof why,
@@ -775,7 +851,8 @@ void chk_search(const struct chk_history *h, const struct chk_model *m, const ui
 					}
 					s.stack[s.sp++] = (struct frame){
 						e, state, k,
-						k >= 0 ? s.tok_op[s.cls_start[k] + s.used[k]] : 0, false};
+						k >= 0 ? s.tok_op[s.cls_start[k] + s.used[k]] : 0, false, must};
+					must = nmust;
 					if (k >= 0)
 						s.used[k]++;
 					tokvec = nu;
@@ -832,6 +909,7 @@ void chk_search(const struct chk_history *h, const struct chk_model *m, const ui
 			}
 			if (f->e->is_ok)
 				remaining_ok++;
+			must = f->must;
 			e = f->e->next;
 			if (f->forced) /* the parent had no other choice to try */
 				goto backtrack;

@@ -29,6 +29,8 @@ run() {
   local rc=$?
   case $rc in 0) verdict=valid;; 1) verdict=invalid;; 3) verdict=unknown;; *) verdict="error($rc)";; esac
   secs=$(sed -n 's/^ "time_s": \(.*\),$/\1/p' "$tmp/out")
+  cpu=$(sed -n 's/^ "cpu_s": \(.*\),$/\1/p' "$tmp/out")
+  [ -n "$cpu" ] && cpu=$(awk -v s="$cpu" 'BEGIN{printf "%.3f", s}')
   local peak; peak=$(sed -n 's/^ "peak_mem_bytes": \([0-9]*\),*$/\1/p' "$tmp/out")
   ops=$(sed -n 's/^ "ops": \([0-9]*\),*$/\1/p' "$tmp/out")
   peak_mb=$(awk -v b="${peak:-0}" 'BEGIN{printf "%.1f", b/1048576}')
@@ -36,15 +38,15 @@ run() {
   [ -n "$secs" ] && secs=$(awk -v s="$secs" 'BEGIN{printf "%.3f", s}')
 }
 
-printf '%-34s %-52s %7s %-8s %8s %9s %7s   %s\n' class "generator args" ops expected "time s" "peak MiB" "RSS MB" "verdict (search only: verdict time peak)"
+printf '%-28s %-50s %7s %-8s %8s %8s %9s %7s   %s\n' class "generator args" ops expected "wall s" "cpu s" "peak MiB" "RSS MB" "verdict (search only: verdict wall cpu peak)"
 row() { # name expected genargs...
   local name=$1 expect=$2; shift 2
   "$gen" "$@" > "$tmp/h.jsonl"
   run "$tmp/h.jsonl"
-  local line; line=$(printf '%-34s %-52s %7s %-8s %8s %9s %7s   %s' "$name" "$*" "$ops" "$expect" "$secs" "$peak_mb" "$rss_mb" "$verdict")
+  local line; line=$(printf '%-28s %-50s %7s %-8s %8s %8s %9s %7s   %s' "$name" "$*" "$ops" "$expect" "$secs" "$cpu" "$peak_mb" "$rss_mb" "$verdict")
   if [ "$expect" = invalid ]; then
     run "$tmp/h.jsonl" --search-only
-    line="$line   (search only: $verdict ${secs}s ${peak_mb} MiB, RSS $rss_mb MB)"
+    line="$line   (search only: $verdict ${secs}s ${cpu}s ${peak_mb} MiB, RSS $rss_mb MB)"
   fi
   echo "$line"
 }
@@ -94,17 +96,18 @@ row "G6 crashed writes stale" invalid $g6 --violation stale-read
 dir=$shared/histories/porcupine-etcd
 if [ -d "$dir" ]; then
   for mode in "" "--search-only"; do
-    total=0 worst=0 worstf="" nv=0 ni=0 other=0 maxrss=0
+    total=0 tcpu=0 worst=0 worstf="" nv=0 ni=0 other=0 maxrss=0
     for f in "$dir"/*.jsonl; do
       # shellcheck disable=SC2086
       run "$f" --model cas-register $mode
       case $verdict in valid) nv=$((nv+1));; invalid) ni=$((ni+1));; *) other=$((other+1));; esac
       total=$(awk -v a="$total" -v b="$secs" 'BEGIN{printf "%.6f", a+b}')
+      tcpu=$(awk -v a="$tcpu" -v b="$cpu" 'BEGIN{printf "%.6f", a+b}')
       if awk -v a="$secs" -v b="$worst" 'BEGIN{exit !(a>b)}'; then worst=$secs; worstf=$(basename "$f"); fi
       [ "$rss_mb" != "-" ] && [ "$rss_mb" -gt "$maxrss" ] && maxrss=$rss_mb
     done
-    printf 'porcupine etcd, 102 histories %-14s total %.3f s, worst %s s (%s), %d valid / %d invalid / %d other, max RSS %s MB\n' \
-      "${mode:-(default)}" "$total" "$worst" "$worstf" "$nv" "$ni" "$other" "$maxrss"
+    printf 'porcupine etcd, 102 histories %-14s total %.3f s wall (%.3f s cpu), worst %s s (%s), %d valid / %d invalid / %d other, max RSS %s MB\n' \
+      "${mode:-(default)}" "$total" "$tcpu" "$worst" "$worstf" "$nv" "$ni" "$other" "$maxrss"
   done
 else
   echo "porcupine etcd: $dir missing, skipped"
