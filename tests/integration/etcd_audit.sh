@@ -72,6 +72,7 @@ for seed in $(seq 1 "$STALE_SEEDS"); do
     --set nemesis=$stale_faults --set nemesis_interval=3
   rc=$?
   if [ $rc -eq 1 ]; then
+    check "$tmp/stale$seed" partitions
     check "$tmp/stale$seed" stale && caught=1 && break
     fail "seed $seed: invalid, but no stale read in the counterexample"
   elif [ $rc -ne 0 ]; then

@@ -3,6 +3,7 @@
 --
 -- Usage: etcd_check_run.lua RUN_DIR valid MIN_OK KINDS   (KINDS: comma list of fault kinds that must have started)
 --        etcd_check_run.lua RUN_DIR stale
+--        etcd_check_run.lua RUN_DIR partitions   (prints what each node read during each partition)
 -- Prints what it found; exits 0 when the run is as expected, 1 otherwise.
 local root = os.getenv("RAPAT_ROOT") or "."
 package.path = root .. "/?.lua;" .. package.path
@@ -41,11 +42,58 @@ elseif mode == "stale" then
            and json.encode(wrote) ~= json.encode(rd.value) then
           print(string.format("stale read in the counterexample: %s %s completed at %.3f s, then a read (process %s) began at %.3f s and returned %s",
             w.f, json.encode(w.value), w["end"] / 1e9, tostring(rd.process), rd.start / 1e9, json.encode(rd.value)))
+          -- Informative: which node served it, and was a partition in force?
+          local node, grudge = "?", nil
+          local hf = io.open(dir .. "/history.jsonl")
+          if hf then
+            local n = 0
+            for line in hf:lines() do
+              n = n + 1
+              local ev = json.decode(line)
+              if ev.process == "nemesis" and ev.time and ev.time <= rd.start then
+                if ev.f == "partition-start" then grudge = ev.value elseif ev.f == "partition-end" then grudge = nil end
+              end
+              if rd.line and n > rd.line and ev.process == rd.process and ev.type ~= "invoke" then
+                node = tostring(ev.node); break
+              end
+            end
+            hf:close()
+          end
+          print(string.format("  served by %s; partition in force when it began: %s", node,
+            grudge and json.encode(grudge) or "none"))
           os.exit(0)
         end
       end
     end
   end
   die("the counterexample shows no read of an older value after a completed write: " .. json.encode(cx.ops))
+elseif mode == "partitions" then
+  -- Informative: per partition, the range of values each node's ok reads
+  -- returned (integer register values grow with time), so that a cut-off
+  -- member serving one old value while the majority moves on shows.
+  local inpart, grudge, t0, per
+  for line in io.lines(dir .. "/history.jsonl") do
+    local ev = json.decode(line)
+    if ev.process == "nemesis" and ev.f == "partition-start" then
+      inpart, grudge, t0, per = true, ev.value, ev.time, {}
+    elseif ev.process == "nemesis" and ev.f == "partition-end" and inpart then
+      inpart = false
+      local parts = {}
+      local names = {}
+      for n in pairs(per) do names[#names + 1] = n end
+      table.sort(names)
+      for _, n in ipairs(names) do
+        local t = per[n]
+        parts[#parts + 1] = string.format("%s %d reads %s..%s", n, t.c, t.lo, t.hi)
+      end
+      print(string.format("partition %.1f-%.1f s %s: %s", t0 / 1e9, ev.time / 1e9, json.encode(grudge),
+        table.concat(parts, "; ")))
+    elseif inpart and ev.type == "ok" and ev.f == "read" and math.type(ev.value) and ev.node then
+      local t = per[ev.node] or { c = 0, lo = math.huge, hi = -1 }
+      t.c, t.lo, t.hi = t.c + 1, math.min(t.lo, ev.value), math.max(t.hi, ev.value)
+      per[ev.node] = t
+    end
+  end
+  os.exit(0)
 end
-die("usage: etcd_check_run.lua RUN_DIR valid MIN_OK KINDS | RUN_DIR stale")
+die("usage: etcd_check_run.lua RUN_DIR valid MIN_OK KINDS | RUN_DIR stale | RUN_DIR partitions")
