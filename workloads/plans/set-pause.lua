@@ -13,4 +13,5 @@ return {
   concurrency = 5,
   rate = 100,
   shards = 4,
+  linearizable = true, -- raftnode promises linearizable reads: a stale read is an anomaly
 }
