@@ -219,7 +219,7 @@ function M.check(history, opts)
       if a.ok_time and seen then
         local lat = math.max(0, seen.complete_time - a.ok_time)
         latencies[#latencies + 1] = lat
-        slowest[#slowest + 1] = { element = e, ms = lat / 1e6 }
+        slowest[#slowest + 1] = { element = e, ms = math.floor(lat / 1e3 + 0.5) / 1e3 }
       end
       if final.invoke_time <= k then
         -- No final read started after we knew of it: nothing to hold it to.
@@ -262,9 +262,10 @@ function M.check(history, opts)
 
   table.sort(latencies)
   if #latencies > 0 then
+    local function ms(ns) return math.floor(ns / 1e3 + 0.5) / 1e3 end -- to the microsecond
     result.visibility_latency_ms = {
-      p50 = hist.quantile(latencies, 0.5) / 1e6, p90 = hist.quantile(latencies, 0.9) / 1e6,
-      p99 = hist.quantile(latencies, 0.99) / 1e6, max = latencies[#latencies] / 1e6,
+      p50 = ms(hist.quantile(latencies, 0.5)), p90 = ms(hist.quantile(latencies, 0.9)),
+      p99 = ms(hist.quantile(latencies, 0.99)), max = ms(latencies[#latencies]),
       n = #latencies,
     }
   end
