@@ -57,10 +57,10 @@ fmt() { # "ok=.. ops_s=X p50_ms=Y p99_ms=Z" -> "X ops/s  p50 Y ms  p99 Z ms"
 }
 echo
 echo "3 nodes, ${secs} s per cell, bin/rapat kv workload, 16 keys, closed loop, no faults ($(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
-printf '%-6s %-8s | %-44s | %-44s\n' workload clients raftnode etcd
+printf '%-8s %-7s | %-44s | %-44s\n' workload clients raftnode etcd
 for mix in write read; do
   for clients in 1 16; do
-    printf '%-6s %-8s | %-44s | %-44s\n' $mix $clients "$(fmt "${cell[raftnode,$mix,$clients]}")" "$(fmt "${cell[etcd,$mix,$clients]}")"
+    printf '%-8s %-7s | %-44s | %-44s\n' $mix $clients "$(fmt "${cell[raftnode,$mix,$clients]}")" "$(fmt "${cell[etcd,$mix,$clients]}")"
   done
 done
 exit $failed
