@@ -30,7 +30,9 @@
  *   entries after a snapshot only when the log agrees with it).
  *  v1.2 (behaviour): raft_promote also requires the learner's match index to
  *   cover the latest configuration entry (an empty learner on a short log
- *   passed the lag test); raft_step drops malformed messages (RAFT_EINVAL).
+ *   passed the lag test); raft_step drops malformed messages (RAFT_EINVAL);
+ *   leader stickiness no longer depends on check_quorum (thesis §4.2.3: it
+ *   is what keeps removed servers from disrupting without pre-vote).
  *
  * Threading: a struct raft is used by one thread. Every raft_* call runs to
  * completion; io callbacks are invoked synchronously from inside them and must
@@ -247,6 +249,7 @@ struct raft_options {
 	unsigned heartbeat_ms;
 	bool pre_vote;                 /* thesis §9.6 */
 	bool check_quorum;             /* leader steps down without a majority for an election timeout */
+	                               /* (leader stickiness, thesis §4.2.3, is always on) */
 	unsigned max_append_entries;   /* entries per AppendEntries message */
 	unsigned max_inflight;         /* pipelined AppendEntries per follower */
 	unsigned learner_catchup_lag;  /* a learner within this many entries may be promoted */

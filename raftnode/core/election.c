@@ -6,12 +6,14 @@
 
 /* Thesis §4.2.3: "if a server receives a RequestVote request within the
  * minimum election timeout of hearing from a current leader, it does not
- * update its term or grant its vote". A leader that has not stepped down
- * through check-quorum considers its own lease valid. */
+ * update its term or grant its vote" — this keeps removed servers (which
+ * no longer hear from the leader) from disrupting the cluster, with or
+ * without pre-vote. A leader is its own current leader: it steps down
+ * through check-quorum, or when a message of a higher term other than a
+ * vote request arrives (a rejoining server answers its heartbeats with its
+ * term). */
 bool election_in_lease(struct raft *r)
 {
-	if (!r->opts.check_quorum)
-		return false;
 	if (r->role == RAFT_LEADER)
 		return true;
 	return r->leader != 0 && raft_now(r) - r->last_leader_contact < r->opts.election_timeout_ms;

@@ -1409,7 +1409,15 @@ static void liveness(struct sim *s)
 		return; /* leadership moved on in between; the commit above was enough */
 	struct raft *lr = sim_raft(s, l);
 	raft_index target = raft_commit_index(lr);
-	uint64_t until = s->now + budget;
+	/* A lagging member (a learner added late, a node back from a long
+	 * crash) catches up batch by batch. */
+	raft_index lag = 0;
+	for (unsigned i = 0; i < s->n; i++) {
+		struct raft *r = s->nodes[i].r;
+		if (r && target > raft_applied_index(r) && target - raft_applied_index(r) > lag)
+			lag = target - raft_applied_index(r);
+	}
+	uint64_t until = s->now + 40ull * s->o.election_ms + (lag / batch + 1) * per_batch * 2;
 	while (!s->failed && s->now < until) {
 		bool all = true;
 		const struct raft_config *c = raft_configuration(lr);
