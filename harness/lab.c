@@ -137,20 +137,26 @@ static bool lab_in_userns(void)
 /* ---- the lab PID namespace and its init -------------------------------- */
 
 /* The init of the lab's PID namespace. Its only job: reap orphans, and exit
- * when the keep-alive pipe hangs up (the harness closed it or died): the
- * kernel then SIGKILLs every other process of the namespace. Runs in a
- * forked child of a possibly multithreaded parent: async-signal-safe calls
- * only. */
+ * when the keep-alive pipe hangs up (the harness closed it or died) or the
+ * harness's pidfd reports its exit (which also covers a child the harness
+ * forked without exec, still holding a copy of the pipe): the kernel then
+ * SIGKILLs every other process of the namespace. Runs in a forked child of
+ * a possibly multithreaded parent: async-signal-safe calls only. */
 static void lab_noop_handler(int sig) { (void)sig; }
 
-static void __attribute__((noreturn)) lab_init_main(int ka)
+static void __attribute__((noreturn)) lab_init_main(int ka, int harness_pidfd)
 {
 	prctl(PR_SET_NAME, "rapat-lab-init", 0, 0, 0);
-	if (ka != 0) {
-		dup2(ka, 0);
-	}
-	/* Hold nothing of the harness's: no namespace fds, no sockets. */
-	syscall(SYS_close_range, 1u, ~0u, 0u);
+	/* Keep exactly the pipe (as 0) and the pidfd (as 1, or none): no
+	 * namespace fds, no sockets of the harness. */
+	int ka3 = fcntl(ka, F_DUPFD_CLOEXEC, 3);
+	int pf3 = harness_pidfd >= 0 ? fcntl(harness_pidfd, F_DUPFD_CLOEXEC, 3) : -1;
+	if (ka3 < 0)
+		_exit(1);
+	dup2(ka3, 0);
+	if (pf3 >= 0)
+		dup2(pf3, 1);
+	syscall(SYS_close_range, pf3 >= 0 ? 2u : 1u, ~0u, 0u);
 	sigset_t all, none;
 	sigfillset(&all);
 	sigemptyset(&none);
@@ -161,14 +167,14 @@ static void __attribute__((noreturn)) lab_init_main(int ka)
 	sa.sa_flags = SA_NOCLDSTOP;
 	sigaction(SIGCHLD, &sa, NULL);
 	for (;;) {
-		struct pollfd p = { .fd = 0, .events = POLLIN };
-		int r = ppoll(&p, 1, NULL, &none);
+		struct pollfd p[2] = { { .fd = 0, .events = POLLIN }, { .fd = pf3 >= 0 ? 1 : -1, .events = POLLIN } };
+		int r = ppoll(p, 2, NULL, &none);
 		if (r < 0 && errno == EINTR) {
 			while (waitpid(-1, NULL, WNOHANG) > 0)
 				;
 			continue;
 		}
-		if (r < 0 || (p.revents & (POLLHUP | POLLERR | POLLNVAL | POLLIN)))
+		if (r < 0 || p[0].revents || p[1].revents)
 			_exit(0);
 	}
 }
@@ -198,13 +204,17 @@ static int lab_start_init(struct hx_lab *lab, struct lab_priv *p, char *err, siz
 		close(ka[1]);
 		close(rep[0]);
 		int msg[2] = { 0, 0 };
+		/* Our parent is the harness. A pidfd names it across PID
+		 * namespaces (the init could not see its pid). Optional: without
+		 * pidfd_open (Linux < 5.3) the pipe alone does the job. */
+		int hpfd = (int)syscall(SYS_pidfd_open, getppid(), 0u);
 		if (unshare(CLONE_NEWPID) < 0) {
 			msg[1] = errno;
 		} else {
 			pid_t i = fork();
 			if (i == 0) {
 				close(rep[1]);
-				lab_init_main(ka[0]);
+				lab_init_main(ka[0], hpfd);
 			}
 			if (i < 0)
 				msg[1] = errno;

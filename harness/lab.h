@@ -31,10 +31,13 @@
  *    loopback afterwards.
  *  - hx_lab_create() creates a PID namespace whose init ("rapat-lab-init") is
  *    detached from the caller (not its child) and exits as soon as a
- *    keep-alive pipe held only by the caller reports hang-up: when the caller
- *    exits or dies, even by SIGKILL, the kernel closes the pipe, init exits,
- *    and the kernel kills every process of that PID namespace. Every spawned
- *    node process is also PR_SET_PDEATHSIG(SIGKILL).
+ *    keep-alive pipe held only by the caller reports hang-up, or a pidfd of
+ *    the caller reports its exit (this covers a child the caller forked
+ *    without exec, which holds a copy of the pipe): when the caller exits or
+ *    dies, even by SIGKILL, init exits and the kernel kills every process of
+ *    that PID namespace. Every spawned node process is also
+ *    PR_SET_PDEATHSIG(SIGKILL). (A PDEATHSIG on the init itself cannot work:
+ *    its parent is a helper that exits at once.)
  *  - Node namespaces are never bind-mounted (/run/netns untouched): they are
  *    held by the lab's fds/netlink sockets and by the processes in them, so
  *    they vanish with them, and their veths vanish with their namespaces.

@@ -35,15 +35,18 @@ static int reap_all(pid_t harness)
 	return code;
 }
 
-/* usage: lab_hold N PORT
+/* usage: lab_hold N PORT [linger]
  * stdout: "key value" lines, then "ready". stdin: EOF -> exit(0) without
- * cleanup; "destroy" -> hx_lab_destroy, reap, "destroyed", exit(0). */
+ * cleanup; "destroy" -> hx_lab_destroy, reap, "destroyed", exit(0).
+ * linger: the harness also forks a child that never execs (it holds copies
+ * of all the harness's fds, the lab's keep-alive pipe included) and prints
+ * "linger <pid>"; it exits on its own after 600 s. */
 int main(int argc, char **argv)
 {
 	char err[512];
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (argc != 3) {
-		fprintf(stderr, "usage: lab_hold N PORT\n");
+	if (argc != 3 && !(argc == 4 && strcmp(argv[3], "linger") == 0)) {
+		fprintf(stderr, "usage: lab_hold N PORT [linger]\n");
 		return 64;
 	}
 	unsigned n = (unsigned)atoi(argv[1]);
@@ -98,6 +101,15 @@ int main(int argc, char **argv)
 		return 5;
 	}
 	printf("listener %d\n", (int)pids[n]);
+	if (argc == 4) {
+		pid_t l = fork();
+		if (l == 0) {
+			alarm(600);
+			for (;;)
+				pause();
+		}
+		printf("linger %d\n", (int)l);
+	}
 	printf("ready\n");
 	char line[64];
 	if (fgets(line, sizeof line, stdin) && strncmp(line, "destroy", 7) == 0) {

@@ -45,10 +45,13 @@ ns_refs() {
   find /proc/[0-9]*/ns /proc/[0-9]*/task/[0-9]*/ns /proc/[0-9]*/fd -maxdepth 1 -type l \( "${expr[@]}" \) 2>/dev/null
 }
 
-for mode in kill int exit destroy; do
+# kill-linger: the harness has forked a child that never execs and so holds
+# its fds, the lab's keep-alive pipe included; the lab must die anyway.
+for mode in ${LAB_LIFETIME_MODES:-kill int exit destroy kill-linger}; do
   out=$(mktemp /tmp/lab_hold.XXXXXX); chmod 644 "$out"
   port=$((port+1))
-  coproc HOLD { exec "${prefix[@]}" "$hold" 5 "$port" >"$out" 2>&1; }
+  extra=(); [ $mode = kill-linger ] && extra=(linger)
+  coproc HOLD { exec "${prefix[@]}" "$hold" 5 "$port" "${extra[@]}" >"$out" 2>&1; }
   hpid=$HOLD_PID
   to_hold=${HOLD[1]}
   t_end=$(( $(now_ms) + 30000 ))
@@ -90,12 +93,18 @@ for mode in kill int exit destroy; do
 
   t0=$(now_ms)
   case $mode in
-    kill)    kill -KILL "$harness"; want=137;;
+    kill|kill-linger) kill -KILL "$harness"; want=137;;
     int)     kill -INT "$harness"; want=130;;
     exit)    eval "exec $to_hold>&-"; want=0;;
     destroy) echo destroy >&"$to_hold"; eval "exec $to_hold>&-"; want=0;;
   esac
-  wait "$hpid"; rc=$?
+  linger=$(awk '$1=="linger"{print $2}' "$out")
+  if [ -n "$linger" ]; then
+    # The reaper waits for the lingering child too: check the lab first.
+    rc=137
+  else
+    wait "$hpid"; rc=$?
+  fi
   eval "exec $to_hold>&-" 2>/dev/null
   [ "$rc" -eq "$want" ] || fail "harness exit status $rc, wanted $want"
   [ $mode != destroy ] || grep -q '^destroyed' "$out" || fail "destroy did not finish"
@@ -114,6 +123,17 @@ for mode in kill int exit destroy; do
   done
   dt_dead=$(( $(now_ms) - t0 ))
   [ -z "$running" ] || fail "lab processes still running: $running"
+  if [ -n "$linger" ]; then
+    # The lingering child holds copies of the harness's namespace fds and
+    # sockets (nothing can take those from it), but the lab's PID namespace
+    # must empty: the init saw the harness die through its pidfd.
+    in_pidns() { find /proc/[0-9]*/ns -maxdepth 1 -type l -lname "pid:\[$pidns\]" 2>/dev/null; }
+    t_end=$(( $(now_ms) + 30000 ))
+    while [ -n "$(in_pidns)" ] && [ "$(now_ms)" -lt $t_end ]; do sleep 0.05; done
+    [ -z "$(in_pidns)" ] || fail "lab processes outlive the harness while a forked child lingers: $(in_pidns)"
+    [ -e /proc/"$linger" ] || fail "the lingering child vanished early (test broken)"
+    kill -KILL "$linger"; wait "$hpid"
+  fi
   # Then: gone entirely, the lab init included (zombies reaped; on this VM
   # pid 1 reaps lazily, seconds apart).
   t_end=$(( $(now_ms) + 90000 ))
