@@ -1,14 +1,15 @@
--- workloads/lib/glue.lua — the harness-facing functions of a workload module, built from its pure parts (configure, next_op, final_op, check_history).
+-- workloads/lib/glue.lua — the harness-facing functions of a workload module, built from its pure parts (configure, next_op_fn, final_op, invoke, check_history).
 --
--- The harness (harness/lua/runner.lua) calls, on the workload module:
---   generator(opts, wctx)        -> a generator (here: a function(ctx) -> op)
+-- The harness (harness/lua/runner.lua, docs/plans.md) calls on the module:
+--   generator(opts, wctx)        -> the main phase: one `init` op, then the
+--                                   workload's ops (gen.phases), each with `via`
 --   final_generator(opts, wctx)  -> the final phase: each thread reads until ok
 --   check(args)                  -> the checkers table for results.json
---   setup(call, opts), invoke(call, op, opts)  (see docs/workloads.md)
--- opts are the plan's options (core and the workload's own, declared in the
--- module's `options` table); wctx = {nodes, concurrency, rand}; args =
--- {history_path, opts, run_dir, nodes}. The pure parts stay testable with
--- plain lua5.4; only these functions touch the harness (require "gen", "hx").
+-- and runs an op's via(call) (or the module's invoke(call, op, opts)) over
+-- register primitives. opts are the plan's options (core ones and those the
+-- module declares in its `options` table); wctx = {nodes, concurrency, rand};
+-- args = {history_path, opts, run_dir, nodes}. The pure parts stay testable
+-- with plain lua5.4; only these functions touch the harness ("gen", "hx").
 
 local hist = require("workloads.lib.hist")
 local analyze = require("workloads.lib.analyze")
@@ -38,8 +39,6 @@ end
 -- node protocol v1. So a workload op (add, transfer, ...) carries a `via`
 -- that runs the workload's invoke over `call`; register ops (kv) carry none
 -- and go to the adapter as they are.
--- Attaches `via` to a workload op (not to plain register ops, which the
--- adapter handles itself).
 local function with_via(wl, o, op)
   if op and wl.invoke and not wl.register_ops then
     op.via = function(call) return wl.invoke(call, op, o) end
