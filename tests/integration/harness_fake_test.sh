@@ -52,16 +52,10 @@ grep -q '"pause-end"' "$tmp/int/history.jsonl" || fail "SIGINT: the pause was no
 "$bin" run "$plan" --db "$adapter" --seed 10 --set time_limit=60 --out "$tmp/kill" >"$tmp/kill.out" 2>&1 &
 pid=$!
 t_end=$(( $(now_ms) + 20000 ))
-until grep -q 'nodes-ready' "$tmp/kill/history.jsonl" 2>/dev/null || [ "$(now_ms)" -gt $t_end ]; do sleep 0.1; done
-grep -q 'nodes-ready' "$tmp/kill/history.jsonl" || fail "SIGKILL: nodes never became ready"
+until grep -q -- '-start"' "$tmp/kill/history.jsonl" 2>/dev/null || [ "$(now_ms)" -gt $t_end ]; do sleep 0.1; done
+grep -q -- '-start"' "$tmp/kill/history.jsonl" || fail "SIGKILL: no fault started"
 nets=$(grep -o 'net:\[[0-9]*\]' "$tmp/kill/harness.log" | sort -u)
 [ -n "$nets" ] || fail "SIGKILL: harness.log lacks the lab namespaces"
-kill -KILL $pid
-wait $pid 2>/dev/null
-# The history survived (flushed as it went).
-lua5.4 - "$tmp/kill/history.jsonl" <<'LUA' || fail "SIGKILL: history has a torn line"
-for l in io.lines(arg[1]) do assert(l:match("^{.*}$"), "torn line: " .. l) end
-LUA
 left() {
   local n
   for n in $nets; do
@@ -69,9 +63,17 @@ left() {
   done
   grep -l "${tmp}/kil[l]" /proc/[0-9]*/cmdline 2>/dev/null || true
 }
+# Positive control: the scan does see the live lab.
+[ -n "$(left)" ] || fail "SIGKILL: the scan misses the live lab (check broken)"
+kill -KILL $pid
+wait $pid 2>/dev/null
 t_end=$(( $(now_ms) + 15000 ))
 while [ -n "$(left)" ] && [ "$(now_ms)" -lt $t_end ]; do sleep 0.1; done
 if [ -n "$(left)" ]; then fail "SIGKILL: lab leftovers:"; left; fi
+# The history survived (flushed as it went).
+lua5.4 - "$tmp/kill/history.jsonl" <<'LUA' || fail "SIGKILL: history has a torn line"
+for l in io.lines(arg[1]) do assert(l:match("^{.*}$"), "torn line: " .. l) end
+LUA
 
 # 5. A system that will not start: exit 4, the node's log tail on stderr.
 printf '#!/bin/sh\necho "boom: cannot open the frobnicator" >&2\nexit 1\n' >"$tmp/broken.sh"

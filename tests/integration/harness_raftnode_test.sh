@@ -30,5 +30,31 @@ left() {
 t_end=$(( $(now_ms) + 15000 ))
 while [ -n "$(left)" ] && [ "$(now_ms)" -lt $t_end ]; do sleep 0.1; done
 if [ -n "$(left)" ]; then fail "lab leftovers after the run:"; left; fi
+# SIGKILL of rapat mid-run (faults in force or not): nothing of the lab
+# remains — no node process, no namespace, no interface in the host.
+host_ifs=$(ls /sys/class/net | sort | tr '\n' ' ')
+"$bin" run "$root/tests/integration/harness_raft.lua" --seed 12 --set time_limit=60 --out "$tmp/kill" >"$tmp/kill.out" 2>&1 &
+pid=$!
+t_end=$(( $(now_ms) + 30000 ))
+until grep -q -- '-start"' "$tmp/kill/history.jsonl" 2>/dev/null || [ "$(now_ms)" -gt $t_end ]; do sleep 0.1; done
+grep -q -- '-start"' "$tmp/kill/history.jsonl" || fail "SIGKILL: no fault started within 30 s"
+nets=$(grep -o 'net:\[[0-9]*\]' "$tmp/kill/harness.log" | sort -u)
+left_k() {
+  local n
+  for n in $nets; do
+    find /proc/[0-9]*/ns -maxdepth 1 -type l -lname "$(printf '%s' "$n" | sed 's/\[/\\[/; s/\]/\\]/')" 2>/dev/null
+  done
+  grep -l "${tmp}/kil[l]" /proc/[0-9]*/cmdline 2>/dev/null || true
+}
+# Positive control: the scan does see the live lab.
+[ -n "$(left_k)" ] || fail "SIGKILL: the scan misses the live lab (check broken)"
+kill -KILL $pid
+wait $pid 2>/dev/null
+t_end=$(( $(now_ms) + 15000 ))
+while [ -n "$(left_k)" ] && [ "$(now_ms)" -lt $t_end ]; do sleep 0.1; done
+if [ -n "$(left_k)" ]; then fail "SIGKILL: lab leftovers:"; left_k; fi
+[ "$(ls /sys/class/net | sort | tr '\n' ' ')" = "$host_ifs" ] || fail "SIGKILL: host interfaces changed"
+ip -o addr show 2>/dev/null | grep -q '10\.77\.0\.' && fail "SIGKILL: a lab address is visible in the host namespace"
+
 [ $fails -eq 0 ] || { echo "$fails failed (run directory kept in $tmp.kept)"; cp -r "$tmp" "$tmp.kept"; exit 1; }
-echo "raftnode run valid; nothing left behind"
+echo "raftnode run valid; nothing left behind after the run or after SIGKILL"
