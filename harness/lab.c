@@ -157,12 +157,20 @@ static void __attribute__((noreturn)) lab_init_main(int ka, int harness_pidfd)
 	if (pf3 >= 0)
 		dup2(pf3, 1);
 	syscall(SYS_close_range, pf3 >= 0 ? 2u : 1u, ~0u, 0u);
+	/* Out of the terminal's process group (a Ctrl-C is the harness's to
+	 * handle), and none of the harness's signal handlers (libevent's would
+	 * write to fds that are not there any more). */
+	setsid();
 	sigset_t all, none;
 	sigfillset(&all);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &sa, NULL);
 	sa.sa_handler = lab_noop_handler;
 	sa.sa_flags = SA_NOCLDSTOP;
 	sigaction(SIGCHLD, &sa, NULL);
