@@ -92,6 +92,9 @@ static int io_persist_vote(struct raft_io *io, raft_term term, raft_id vote)
 		srv_node_fatal(n, "persist term/vote", err);
 		return -1;
 	}
+	/* That sync also made every buffered entry durable; after_iteration
+	 * reports it to the core (not from inside this callback). */
+	n->durable_term = n->wal_last_term;
 	return 0;
 }
 
@@ -187,7 +190,7 @@ static int io_install_snapshot(struct raft_io *io, const struct raft_snapshot_me
 		srv_node_fatal(n, "install snapshot: wal", err);
 		return -1;
 	}
-	n->wal_last_term = meta->last_term;
+	n->wal_last_term = n->durable_term = meta->last_term;
 	/* Keep it in memory too: we may have to send it on as leader. */
 	struct srv_snap s = {0};
 	s.meta = *meta;
@@ -561,16 +564,23 @@ static void after_iteration(struct srv_node *n)
 	char err[512];
 	for (int round = 0; round < 8 && !n->stop; round++) {
 		issue_reads(n);
-		if (!srv_wal_pending(n->wal))
-			break;
-		raft_index durable;
-		if (srv_wal_sync(n->wal, &durable, err, sizeof err) != 0) {
-			srv_node_fatal(n, "wal sync", err);
-			return;
+		if (srv_wal_pending(n->wal)) {
+			raft_index durable;
+			if (srv_wal_sync(n->wal, &durable, err, sizeof err) != 0) {
+				srv_node_fatal(n, "wal sync", err);
+				return;
+			}
+			n->durable_term = n->wal_last_term;
 		}
+		raft_index idx = srv_wal_durable_index(n->wal);
+		if (idx == n->reported_index && n->durable_term == n->reported_term)
+			break;
+		n->reported_index = idx;
+		n->reported_term = n->durable_term;
 		/* Reporting durability may commit entries (leader) or send acks
 		 * (follower); neither appends, but loop in case it does. */
-		raft_persisted(n->raft, durable, n->wal_last_term);
+		if (idx)
+			raft_persisted(n->raft, idx, n->durable_term);
 	}
 	if (n->stop)
 		return;
@@ -693,6 +703,9 @@ int srv_node_init(struct srv_node *n, struct srv_flags *f, char *err, size_t err
 		return srv_errf(err, errlen, "raft_new: %s", raft_strerror(rc));
 	}
 	n->wal_last_term = st.n ? st.entries[st.n - 1].term : (n->have_snap ? n->snap.meta.last_term : 0);
+	/* What was loaded counts as persisted already (raft_load). */
+	n->durable_term = n->reported_term = n->wal_last_term;
+	n->reported_index = srv_wal_durable_index(n->wal);
 	if (st.n > UINT32_MAX) {
 		srv_wal_replay_free(&st);
 		return srv_errf(err, errlen, "too many log entries");

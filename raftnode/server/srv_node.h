@@ -91,6 +91,9 @@ struct srv_node {
 
 	/* durability */
 	raft_term wal_last_term; /* term of the last entry handed to the WAL */
+	raft_term durable_term;  /* term of the entry at the WAL's durable index */
+	raft_index reported_index; /* last (index, term) given to raft_persisted */
+	raft_term reported_term;
 	/* state machine */
 	raft_index applied;
 	struct srv_snap snap;    /* newest snapshot (meta + data), for load_snapshot */

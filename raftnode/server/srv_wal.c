@@ -27,6 +27,7 @@ struct srv_wal {
 	struct srv_buf pending;   /* records not yet written */
 	unsigned pending_records;
 	raft_index last_index;    /* including buffered records */
+	raft_index durable_index; /* last index written and synced */
 	raft_index pending_max;   /* highest entry index in pending */
 	raft_term term;
 	raft_id vote;
@@ -503,6 +504,7 @@ int srv_wal_open(struct srv_wal **out, const struct srv_wal_opts *o, raft_index 
 	w->term = st->term;
 	w->vote = st->vote;
 	w->last_index = st->n ? st->first + st->n - 1 : snap_index;
+	w->durable_index = w->last_index;
 	if (w->fd < 0 && new_segment(w, next_seq, err, errlen) != 0) {
 		rc = -1;
 		goto fail;
@@ -626,6 +628,7 @@ int srv_wal_sync(struct srv_wal *w, raft_index *durable, char *err, size_t errle
 		    new_segment(w, w->segs[w->n_segs - 1].seq + 1, err, errlen) != 0)
 			return srv_err_ctx(err, errlen, "wal rotate");
 	}
+	w->durable_index = w->last_index;
 	*durable = w->last_index;
 	return 0;
 }
@@ -648,6 +651,7 @@ int srv_wal_compact(struct srv_wal *w, raft_index upto, char *err, size_t errlen
 }
 
 raft_index srv_wal_last_index(const struct srv_wal *w) { return w->last_index; }
+raft_index srv_wal_durable_index(const struct srv_wal *w) { return w->durable_index; }
 unsigned srv_wal_segments(const struct srv_wal *w) { return (unsigned)w->n_segs; }
 void srv_wal_stats(const struct srv_wal *w, uint64_t *syncs, uint64_t *records)
 {

@@ -103,6 +103,8 @@ int srv_wal_sync(struct srv_wal *w, raft_index *durable, char *err, size_t errle
  * covers them). */
 int srv_wal_compact(struct srv_wal *w, raft_index upto, char *err, size_t errlen);
 raft_index srv_wal_last_index(const struct srv_wal *w);
+/* Last index made durable by a sync (including the sync inside set_vote). */
+raft_index srv_wal_durable_index(const struct srv_wal *w);
 unsigned srv_wal_segments(const struct srv_wal *w);
 /* Statistics for logs/benchmarks: number of syncs and of records synced. */
 void srv_wal_stats(const struct srv_wal *w, uint64_t *syncs, uint64_t *records);
