@@ -12,7 +12,7 @@ $(RAFT_LIB): $(RAFT_CORE_OBJS)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 # Mutants: each breaks one rule (see the end of raftnode/raft.h).
-RAFT_MUTANTS := COMMIT_OLD_TERM VOTE_ANY_LOG READ_LOCAL ACK_UNPERSISTED
+RAFT_MUTANTS := COMMIT_OLD_TERM VOTE_ANY_LOG READ_LOCAL ACK_UNPERSISTED READ_NO_TERM_COMMIT SKIP_PREV_CHECK
 raft_mutant_lib = $(BUILD)/raft_mutants/$(1)/libraft.a
 
 define RAFT_MUTANT_RULES
@@ -61,6 +61,8 @@ FAST_TESTS += $(call raft_sim_mutant,COMMIT_OLD_TERM):--scenario:figure8:--expec
 FAST_TESTS += $(call raft_sim_mutant,VOTE_ANY_LOG):--expect-violation:--seeds:500
 FAST_TESTS += $(call raft_sim_mutant,READ_LOCAL):--expect-violation:--seeds:500
 FAST_TESTS += $(call raft_sim_mutant,ACK_UNPERSISTED):--expect-violation:--seeds:500
+FAST_TESTS += $(call raft_sim_mutant,READ_NO_TERM_COMMIT):--expect-violation:--seeds:500
+FAST_TESTS += $(call raft_sim_mutant,SKIP_PREV_CHECK):--expect-violation:--seeds:500
 
 # cmocka unit tests of the core (test_raft_*.c); those using the simulator
 # fixture link its objects too.

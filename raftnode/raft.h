@@ -371,6 +371,12 @@ raft_index raft_match_index(const struct raft *r, raft_id id);
  *                                  commit index, without the heartbeat round
  *   -DRAFT_MUTANT_ACK_UNPERSISTED  followers acknowledge and the leader counts
  *                                  itself for entries not yet persisted
+ *   -DRAFT_MUTANT_READ_NO_TERM_COMMIT  ReadIndex does not wait for the new
+ *                                  leader to commit an entry of its term
+ *                                  (thesis §6.4 step 1): stale reads
+ *   -DRAFT_MUTANT_SKIP_PREV_CHECK  AppendEntries' consistency check only
+ *                                  tests that prevLogIndex exists, not its
+ *                                  term (§5.3): breaks log matching
  * raft_mutant_name() returns the compiled-in mutant's name, or NULL. */
 const char *raft_mutant_name(void);
 

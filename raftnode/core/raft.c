@@ -43,6 +43,10 @@ const char *raft_mutant_name(void)
 	return "READ_LOCAL";
 #elif defined(RAFT_MUTANT_ACK_UNPERSISTED)
 	return "ACK_UNPERSISTED";
+#elif defined(RAFT_MUTANT_READ_NO_TERM_COMMIT)
+	return "READ_NO_TERM_COMMIT";
+#elif defined(RAFT_MUTANT_SKIP_PREV_CHECK)
+	return "SKIP_PREV_CHECK";
 #else
 	return NULL;
 #endif

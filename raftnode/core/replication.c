@@ -8,7 +8,8 @@
 /* Safety invariants that a mutant build deliberately breaks are left to the
  * simulator's checkers there instead of aborting. */
 #if defined(RAFT_MUTANT_COMMIT_OLD_TERM) || defined(RAFT_MUTANT_VOTE_ANY_LOG) || \
-    defined(RAFT_MUTANT_READ_LOCAL) || defined(RAFT_MUTANT_ACK_UNPERSISTED)
+    defined(RAFT_MUTANT_READ_LOCAL) || defined(RAFT_MUTANT_ACK_UNPERSISTED) || \
+    defined(RAFT_MUTANT_READ_NO_TERM_COMMIT) || defined(RAFT_MUTANT_SKIP_PREV_CHECK)
 #define safety_assert(x) ((void)0)
 #else
 #define safety_assert(x) assert(x)
@@ -276,7 +277,13 @@ int replication_recv_append(struct raft *r, const struct raft_msg *m)
 
 	/* Figure 2, AppendEntries receiver: "Reply false if log doesn't
 	 * contain an entry at prevLogIndex whose term matches prevLogTerm". */
+#ifdef RAFT_MUTANT_SKIP_PREV_CHECK
+	/* MUTANT: only checks that prev exists, not its term. */
+	(void)prev_term;
+	if (prev > log_last_index(&r->log)) {
+#else
 	if (prev > log_last_index(&r->log) || log_term_at(&r->log, prev) != prev_term) {
+#endif
 		reject(r, m, prev);
 		return RAFT_OK;
 	}
