@@ -546,6 +546,34 @@ fail:
 
 /* ---- create / grow / destroy ------------------------------------------------ */
 
+/* Safety net for a caller that forgot hx_lab_enter, or a lab left behind:
+ * build only in a network namespace that holds nothing but `lo`, as the one
+ * hx_lab_enter makes does. The host's namespace always fails this (it has
+ * its own interfaces), so a lab is never built there. */
+static int lab_check_fresh(struct nl_sock *sk, char *err, size_t errlen)
+{
+	struct nl_cache *cache = NULL;
+	int rc = rtnl_link_alloc_cache(sk, AF_UNSPEC, &cache);
+	if (rc < 0)
+		return lab_err(err, errlen, "lab: switch: list links: %s", nl_geterror(rc));
+	char names[128] = "";
+	size_t off = 0;
+	unsigned others = 0;
+	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+		const char *name = rtnl_link_get_name((struct rtnl_link *)o);
+		if (!name || strcmp(name, "lo") == 0)
+			continue;
+		if (others++ < 4 && off < sizeof names)
+			off += (size_t)snprintf(names + off, sizeof names - off, "%s%s", others > 1 ? " " : "", name);
+	}
+	nl_cache_free(cache);
+	if (others)
+		return lab_err(err, errlen, "lab: refusing to build in a network namespace that already has "
+		                            "interfaces (%s%s): not the one hx_lab_enter made, or a lab is still there",
+		               names, others > 4 ? " ..." : "");
+	return 0;
+}
+
 int hx_lab_create(struct hx_lab **out, unsigned n_nodes, char *err, size_t errlen)
 {
 	*out = NULL;
@@ -576,10 +604,12 @@ int hx_lab_create(struct hx_lab **out, unsigned n_nodes, char *err, size_t errle
 		goto fail;
 	}
 	lab->switch_netns_ino = fd_ino(lab->switch_netns_fd);
-	if (lab_start_init(lab, p, err, errlen) < 0)
-		goto fail;
 	p->sw_sk = lab_nl_open(err, errlen, "switch");
 	if (!p->sw_sk)
+		goto fail;
+	if (lab_check_fresh(p->sw_sk, err, errlen) < 0)
+		goto fail;
+	if (lab_start_init(lab, p, err, errlen) < 0)
 		goto fail;
 
 	step = "loopback up";
