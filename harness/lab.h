@@ -19,6 +19,7 @@
  *    without a '/' is searched in PATH.
  *  - hx_lab_nl_sock() added: the kept netlink socket of a namespace (for the
  *    nemesis).
+ *  - hx_lab_create refuses a network namespace with interfaces other than lo.
  *
  * Lifetime design — nothing survives the harness, even SIGKILL:
  *  - hx_lab_enter() is called first thing in main(), single-threaded, before
@@ -109,9 +110,13 @@ int hx_lab_enter(char *err, size_t errlen);
 
 /* Step 2: create the lab PID namespace, the bridge and n_nodes (1..64) node
  * namespaces with addresses, links up. Call hx_lab_enter first: the lab is
- * built in the current network namespace, whatever it is. Allocates *out
- * (free with hx_lab_destroy). Blocks on netlink and a short fork only.
- * One lab per switch namespace at a time (names are fixed). */
+ * built in the calling thread's network namespace, and only when that holds
+ * nothing but `lo` (as the one hx_lab_enter made does); anything else, the
+ * host's namespace above all, is refused ("lab: refusing to build in a
+ * network namespace that already has interfaces (eth0 ...)"). So: one lab per
+ * switch namespace at a time; after hx_lab_destroy a new one may be built.
+ * Allocates *out (free with hx_lab_destroy). Blocks on netlink and a short
+ * fork only. */
 int hx_lab_create(struct hx_lab **out, unsigned n_nodes, char *err, size_t errlen);
 
 /* Grow by one node (membership tests); *idx receives its index. Existing

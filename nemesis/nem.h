@@ -123,7 +123,9 @@ int nem_net_heal(struct nem_net *net, struct nem_net_stats *st, char *err, size_
 /* The grudge in force (borrowed; changes on apply/heal). */
 const struct nem_grudge *nem_net_current(const struct nem_net *net);
 
-/* Verifies the grudge in force by measurement: one UDP datagram for every
+/* Verifies the grudge in force by measurement. UDP rather than TCP: a TCP
+ * handshake needs both directions, so it cannot tell which way a one-way
+ * grudge cuts; a datagram per direction can. One UDP datagram for every
  * ordered pair of nodes and between the switch (the harness) and every node,
  * resent every 50 ms while missing. Waits until every datagram that should
  * arrive has arrived, plus a grace of a quarter of timeout_ms (20..200 ms)
