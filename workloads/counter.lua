@@ -31,6 +31,7 @@ M.options = {
   max_delta = 5,     -- adds draw their delta from 1..max_delta
   read_ratio = 0.3,  -- share of reads among the main phase's operations
   retries = 20,      -- CAS attempts per add before it fails as contention
+  monotonic = true,  -- a read seeing less than an earlier completed read is an anomaly
 }
 
 M.option_docs = {
@@ -38,6 +39,7 @@ M.option_docs = {
   max_delta = "largest increment (≥ 1); deltas are drawn from 1..max_delta",
   read_ratio = "share of reads among the main phase's operations (0..1)",
   retries = "CAS attempts per add before it fails with 'gave up'",
+  monotonic = "a read must see at least what any read completed before it saw (linearizable systems)",
 }
 
 -- Validates and completes options; raises naming the option.
@@ -47,6 +49,7 @@ function M.configure(given)
   opts_lib.int(NAME, o, "max_delta", 1)
   opts_lib.ratio(NAME, o, "read_ratio")
   opts_lib.int(NAME, o, "retries", 1)
+  opts_lib.bool(NAME, o, "monotonic")
   return o
 end
 
@@ -92,7 +95,7 @@ function M.invoke(call, op, o)
 end
 
 function M.check_history(history, o)
-  return checker.check(history, {})
+  return checker.check(history, { monotonic = not o or o.monotonic ~= false })
 end
 
 M.guards = { require_f = { "add" }, final_reads = true }

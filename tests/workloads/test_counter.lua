@@ -58,6 +58,28 @@ T.case("too high: a read sees an add invoked after it completed", function()
   T.eq(r.errors[1].upper, 0, "upper bound")
 end)
 
+T.case("went back: a later read sees less than an earlier one did", function()
+  local h = T.history()
+  h:invoke(1, "add", 5):complete(1, "info", "add", 5)   -- may have happened
+  h:op(2, "read", nil, "ok", 5)                          -- it did
+  h:op(3, "read", nil, "ok", 0)                          -- within bounds [0, 5], but stale
+  local r = counter.check(h.events)
+  T.eq(r.valid, false, "valid")
+  T.eq(r.errors[1].kind, "went back", "kind")
+  T.eq(r.errors[1].earlier_read_index, 3, "the earlier read")
+  T.mentions(r.explanations, "less than the 5 returned by the read at index 3")
+  T.eq(counter.check(h.events, { monotonic = false }).valid, true, "Jepsen's weaker check passes it")
+end)
+
+T.case("not went back: concurrent reads may disagree", function()
+  local h = T.history()
+  h:invoke(1, "add", 5)
+  h:invoke(2, "read", nil):invoke(3, "read", nil)
+  h:complete(2, "ok", "read", 5):complete(3, "ok", "read", 0)
+  h:complete(1, "ok", "add", 5)
+  T.eq(counter.check(h.events).valid, true, "valid")
+end)
+
 T.case("bad value: a read returns a non-integer", function()
   local h = T.history()
   h:op(1, "add", 1, "ok"):op(1, "read", nil, "ok", "one")

@@ -84,6 +84,12 @@ T.case("counter: increments applied but reported failed make reads too high", fu
   T.mentions(r.explanations, "more than all adds")
 end)
 
+T.case("counter: stale reads make the counter go back", function()
+  local res, r = run("counter", { bug = "stale_read", p_bug = 0.2 })
+  T.eq(res.valid, false, "valid")
+  T.truthy(r.error_count > 0, "errors")
+end)
+
 T.case("bank: a store that corrupts a balance breaks the total", function()
   local w = require("workloads.bank")
   local o = w.configure({})

@@ -12,7 +12,16 @@
 --                 except those that failed (fail: never took effect); info
 --                 adds count, since they may have happened
 -- A read outside [lower, upper] is a violation; the result names each such
--- read with its bounds. Without any ok read the verdict is "unknown".
+-- read with its bounds.
+--
+-- With opts.monotonic (default true) a read must also be at least the value
+-- of every read that completed before it was invoked: the counter only
+-- grows, so in a linearizable system a later read never sees less than an
+-- earlier one saw. This catches stale reads that the bounds alone allow
+-- (when the earlier read saw adds that were still in flight or ended info).
+-- Jepsen's counter checker does not make this check; turn it off for
+-- systems that promise less than linearizable reads.
+-- Without any ok read the verdict is "unknown".
 
 local hist = require("workloads.lib.hist")
 
@@ -42,7 +51,8 @@ local function prefix(pairs_)
   return times, sums
 end
 
--- Checks a counter history. opts: initial (default 0), max_report (default 50).
+-- Checks a counter history. opts: initial (default 0), monotonic (default
+-- true), max_report (default 50).
 function M.check(history, opts)
   opts = opts or {}
   local initial = opts.initial or 0
@@ -97,27 +107,54 @@ function M.check(history, opts)
 
   local acked_times, acked_sums = prefix(acked)
   local possible_times, possible_sums = prefix(possible)
+
+  -- For the monotonic check: reads by completion, with the running maximum
+  -- of their values (and which read holds it).
+  local monotonic = opts.monotonic ~= false
+  local by_completion = {}
+  for i, r in ipairs(reads) do by_completion[i] = r end
+  table.sort(by_completion, function(a, b) return a.op.complete_time < b.op.complete_time end)
+  local done_times, best = {}, { [0] = false }
+  for i, r in ipairs(by_completion) do
+    done_times[i] = r.op.complete_time
+    local prev = best[i - 1]
+    best[i] = (prev and prev.value >= r.value) and prev or r
+  end
+
+  local function report(op, entry, sentence)
+    result.valid = false
+    result.error_count = result.error_count + 1
+    if #result.errors < max then
+      entry.read_index, entry.f, entry.process = op.complete_index, op.f, op.process
+      entry.invoke_s, entry.complete_s = hist.seconds(op.invoke_time), hist.seconds(op.complete_time)
+      result.errors[#result.errors + 1] = entry
+      result.explanations[#result.explanations + 1] = sentence
+    end
+  end
+
   for _, r in ipairs(reads) do
     local op = r.op
     local lower = initial + acked_sums[count_below(acked_times, op.invoke_time)]
     -- "invoked before R completed": invocation time <= completion time.
     local upper = initial + possible_sums[count_below(possible_times, op.complete_time + 1)]
-    if r.value < lower or r.value > upper then
-      result.valid = false
-      result.error_count = result.error_count + 1
-      if #result.errors < max then
-        result.errors[#result.errors + 1] = {
-          read_index = op.complete_index, f = op.f, process = op.process, value = r.value,
-          lower = lower, upper = upper, invoke_s = hist.seconds(op.invoke_time),
-          complete_s = hist.seconds(op.complete_time),
-        }
-        result.explanations[#result.explanations + 1] = r.value < lower
-          and string.format("%s at index %d (process %s) returned %d, but adds acknowledged before it was invoked "
-                            .. "already sum to %d (allowed %d..%d)", op.f, op.complete_index, tostring(op.process),
-                            r.value, lower, lower, upper)
-          or string.format("%s at index %d (process %s) returned %d, more than all adds invoked before it completed "
-                           .. "could make (allowed %d..%d)", op.f, op.complete_index, tostring(op.process),
-                           r.value, lower, upper)
+    if r.value < lower then
+      report(op, { value = r.value, lower = lower, upper = upper, kind = "below" },
+        string.format("%s at index %d (process %s) returned %d, but adds acknowledged before it was invoked "
+                      .. "already sum to %d (allowed %d..%d)", op.f, op.complete_index, tostring(op.process),
+                      r.value, lower, lower, upper))
+    elseif r.value > upper then
+      report(op, { value = r.value, lower = lower, upper = upper, kind = "above" },
+        string.format("%s at index %d (process %s) returned %d, more than all adds invoked before it completed "
+                      .. "could make (allowed %d..%d)", op.f, op.complete_index, tostring(op.process),
+                      r.value, lower, upper))
+    elseif monotonic then
+      local earlier = best[count_below(done_times, op.invoke_time)]
+      if earlier and earlier.value > r.value then
+        report(op, { value = r.value, lower = lower, upper = upper, kind = "went back",
+                     earlier_read_index = earlier.op.complete_index, earlier_value = earlier.value },
+          string.format("%s at index %d (process %s) returned %d, less than the %d returned by the read at index %d, "
+                        .. "which completed before it began: the counter went back", op.f, op.complete_index,
+                        tostring(op.process), r.value, earlier.value, earlier.op.complete_index))
       end
     end
   end
