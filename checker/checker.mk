@@ -43,6 +43,7 @@ FAST_TESTS += $(BUILD)/tests/checker/test_chk_manifest \
               $(BUILD)/tests/checker/test_chk_unit \
               $(BUILD)/tests/checker/test_chk_diff \
               tests/checker/test_genhist.sh \
+              tests/checker/test_cli.sh \
               $(BUILD)/fuzz/fuzz_history_jsonl:tests/fuzz/corpus/history_jsonl \
               $(BUILD)/fuzz/fuzz_history_edn:tests/fuzz/corpus/history_edn
 

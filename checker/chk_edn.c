@@ -144,15 +144,11 @@ static int read_string(struct chk_edn *r, json_t **out, char *err, size_t errlen
 			return edn_err(r, err, errlen, "unknown escape in string");
 		}
 	}
-	*out = json_stringn_nocheck(buf, n);
-	/* jansson wants valid UTF-8 for equality/dumps to be meaningful. */
-	if (*out && !json_string_value(*out)) {
-		json_decref(*out);
-		*out = NULL;
-	}
+	/* JSON strings must be valid UTF-8 (values are compared as JSON text). */
+	*out = json_stringn(buf, n);
 	free(buf);
 	if (!*out)
-		return edn_err(r, err, errlen, "out of memory");
+		return chk_errf(err, errlen, "line %u: string is not valid UTF-8", start_line);
 	return 0;
 }
 

@@ -421,6 +421,44 @@ static void test_limits(void **st)
 	free(h);
 }
 
+/* Many keys, checked by several threads: same verdicts as one thread, and
+ * the bad key is the one reported. */
+static void test_threads(void **st)
+{
+	size_t cap = 1 << 20, len = 0;
+	char *b = malloc(cap);
+	for (int bad = 0; bad < 2; bad++) {
+		len = 0;
+		for (int k = 0; k < 64; k++) {
+			int t = k * 10;
+			int seen = bad && k == 37 ? 1 : 2; /* key 37 reads an overwritten value */
+			len += (size_t)snprintf(b + len, cap - len,
+						"{\"time\":%d,\"process\":0,\"type\":\"invoke\",\"f\":\"write\",\"key\":%d,\"value\":1}\n"
+						"{\"time\":%d,\"process\":0,\"type\":\"ok\",\"f\":\"write\",\"key\":%d,\"value\":1}\n"
+						"{\"time\":%d,\"process\":0,\"type\":\"invoke\",\"f\":\"write\",\"key\":%d,\"value\":2}\n"
+						"{\"time\":%d,\"process\":0,\"type\":\"ok\",\"f\":\"write\",\"key\":%d,\"value\":2}\n"
+						"{\"time\":%d,\"process\":1,\"type\":\"invoke\",\"f\":\"read\",\"key\":%d,\"value\":null}\n"
+						"{\"time\":%d,\"process\":1,\"type\":\"ok\",\"f\":\"read\",\"key\":%d,\"value\":%d}\n",
+						t, k, t + 1, k, t + 2, k, t + 3, k, t + 4, k, t + 5, k, seen);
+		}
+		for (unsigned threads = 1; threads <= 4; threads++) {
+			for (int so = 0; so < 2; so++) {
+				struct chk_options o = {.threads = threads, .search_only = so};
+				json_t *r;
+				int rc = chk_check_buffer("keys", b, len, &o, &r, err, sizeof err);
+				assert_int_equal(rc, bad ? CHK_INVALID : CHK_VALID);
+				assert_int_equal(json_integer_value(json_object_get(r, "keys")), 64);
+				if (bad) {
+					json_t *cx = json_object_get(r, "counterexample");
+					assert_int_equal(json_integer_value(json_object_get(cx, "key")), 37);
+				}
+				json_decref(r);
+			}
+		}
+	}
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -428,7 +466,7 @@ int main(void)
 		cmocka_unit_test(test_fail_semantics), cmocka_unit_test(test_info_semantics),
 		cmocka_unit_test(test_kv),	       cmocka_unit_test(test_counterexample),
 		cmocka_unit_test(test_bad_input),      cmocka_unit_test(test_edn),
-		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_limits),	       cmocka_unit_test(test_threads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
