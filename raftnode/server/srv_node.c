@@ -566,6 +566,7 @@ static void after_iteration(struct srv_node *n)
 		issue_reads(n);
 		if (srv_wal_pending(n->wal)) {
 			raft_index durable;
+			srv_transport_flush(n->transport);
 			if (srv_wal_sync(n->wal, &durable, err, sizeof err) != 0) {
 				srv_node_fatal(n, "wal sync", err);
 				return;

@@ -233,6 +233,20 @@ void srv_transport_send(struct srv_transport *t, const struct raft_msg *m)
 	t->sent++;
 }
 
+void srv_transport_flush(struct srv_transport *t)
+{
+	for (struct peer *p = t->peers; p; p = p->next) {
+		if (!p->connected)
+			continue;
+		struct evbuffer *out = bufferevent_get_output(p->bev);
+		if (evbuffer_get_length(out) == 0)
+			continue;
+		/* Non-blocking socket: writes what fits; the bufferevent sends the
+		 * rest when the socket is writable again. Errors surface there. */
+		evbuffer_write(out, bufferevent_getfd(p->bev));
+	}
+}
+
 /* ---- inbound ------------------------------------------------------------ */
 
 static void inbound_close(struct inbound *in, const char *why)

@@ -41,6 +41,11 @@ int srv_transport_set_peer(struct srv_transport *t, raft_id id, const char *addr
 void srv_transport_remove_peer(struct srv_transport *t, raft_id id);
 /* Encode and queue m for m->to; drops it if that peer is unknown or down. */
 void srv_transport_send(struct srv_transport *t, const struct raft_msg *m);
+/* Push queued frames to the sockets now instead of on the next loop
+ * iteration: called before a WAL fsync so followers receive AppendEntries
+ * while the leader syncs, not after (pipelining disk with network). Plain
+ * TCP only; with TLS this would go through the TLS bufferevent instead. */
+void srv_transport_flush(struct srv_transport *t);
 /* Counters for logs: frames sent, dropped, received. */
 void srv_transport_stats(const struct srv_transport *t, unsigned long long *sent, unsigned long long *dropped,
                          unsigned long long *received);
