@@ -881,11 +881,17 @@ static void __attribute__((noreturn)) spawn_child(const struct spawn_plan *sp)
  * malloc'd path, or NULL with errno set: EACCES only when a file of that
  * name exists but is not executable (a directory on PATH we may not search
  * does not count), else ENOENT. */
-static char *spawn_resolve(const char *name)
+static char *spawn_resolve(const char *name, const char *const *env)
 {
 	if (strchr(name, '/'))
 		return strdup(name);
-	const char *path = getenv("PATH");
+	/* The child's PATH decides, as execvpe in the child would. */
+	const char *path = NULL;
+	for (size_t i = 0; env && env[i] && !path; i++)
+		if (strncmp(env[i], "PATH=", 5) == 0)
+			path = env[i] + 5;
+	if (!path)
+		path = getenv("PATH");
 	if (!path || !*path)
 		path = "/usr/local/bin:/usr/bin:/bin";
 	int last = ENOENT;
@@ -961,7 +967,7 @@ int hx_lab_spawn(struct hx_lab *lab, unsigned idx, const struct hx_spawn_opts *o
 		sp.timens = true;
 		snprintf(sp.offsets, sizeof sp.offsets, "monotonic %lld %lld\nboottime %lld %lld\n", s, ns, s, ns);
 	}
-	char *path = spawn_resolve(name);
+	char *path = spawn_resolve(name, o->env);
 	if (!path)
 		return lab_err(err, errlen, "lab: spawn %s in %s: not found in PATH: %s", name, id, strerror(errno));
 	sp.path = path;

@@ -415,6 +415,18 @@ int main(int argc, char **argv)
 		int st = wait_exit(p, 20);
 		CHECK(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "env probe status %d", st);
 		CHECK(strstr(slurp(logp), "RAPAT_TEST_VAR=forty-two"), "env log: %s", slurp(logp));
+		/* env overrides what the caller has, and its PATH is the one
+		 * searched. */
+		const char *avh[] = { "lab_probe", "env", "HOME", NULL };
+		char pathv[PATH_MAX + 8];
+		char pdir[PATH_MAX];
+		snprintf(pdir, sizeof pdir, "%s", probe);
+		snprintf(pathv, sizeof pathv, "PATH=%s", dirname(pdir));
+		const char *envh[] = { "HOME=/rapat-home", pathv, NULL };
+		struct hx_spawn_opts oh = { .argv = avh, .env = envh, .log_path = logp };
+		REQUIRE(hx_lab_spawn(lab, 0, &oh, &p, err, sizeof err) == 0, "spawn by the child's PATH: %s", err);
+		st = wait_exit(p, 20);
+		CHECK(st >= 0 && strstr(slurp(logp), "HOME=/rapat-home"), "HOME override: %s", slurp(logp));
 		const char *av2[] = { probe, "pwd", NULL };
 		o.argv = av2;
 		REQUIRE(hx_lab_spawn(lab, 0, &o, &p, err, sizeof err) == 0, "spawn pwd: %s", err);
@@ -473,6 +485,23 @@ int main(int argc, char **argv)
 		CHECK(mono >= (long long)m.tv_sec + 999 && mono < (long long)m.tv_sec + 1000 + 600,
 		      "monotonic in node %lld, ours %lld", mono, (long long)m.tv_sec);
 		printf("time namespace: ours %lld s, node %lld s\n", (long long)m.tv_sec, mono);
+
+		/* A negative offset that is not whole seconds (the kernel wants
+		 * 0 <= ns < 1e9, so -1.5 s is written as -2 s + 0.5e9 ns). */
+		snprintf(logp, sizeof logp, "%s/clock2.log", dir);
+		o.mono_offset_ns = -1500000000LL;
+		clock_gettime(CLOCK_MONOTONIC, &m);
+		long long ours = (long long)m.tv_sec * 1000000000LL + m.tv_nsec;
+		rc = hx_lab_spawn(lab, 3, &o, &p, err, sizeof err);
+		REQUIRE(rc == 0, "spawn clock -1.5 s: %s", err);
+		st = wait_exit(p, 20);
+		long long mono_ns = -1;
+		const char *at = strstr(slurp(logp), "monotonic_ns");
+		if (at)
+			sscanf(at, "monotonic_ns %lld", &mono_ns);
+		CHECK(mono_ns >= ours - 1500000000LL && mono_ns < ours - 1500000000LL + 600000000000LL,
+		      "monotonic in node %lld ns, ours %lld ns, want ours - 1.5 s (+ elapsed)", mono_ns, ours);
+		printf("time namespace -1.5 s: node - ours = %.3f s\n", (double)(mono_ns - ours) / 1e9);
 	}
 
 	/* The caller may still create threads after spawning (its own

@@ -86,7 +86,8 @@ int main(int argc, char **argv)
 		struct timespec m, b;
 		clock_gettime(CLOCK_MONOTONIC, &m);
 		clock_gettime(CLOCK_BOOTTIME, &b);
-		printf("monotonic %lld boottime %lld\n", (long long)m.tv_sec, (long long)b.tv_sec);
+		printf("monotonic %lld boottime %lld monotonic_ns %lld\n", (long long)m.tv_sec, (long long)b.tv_sec,
+		       (long long)m.tv_sec * 1000000000LL + m.tv_nsec);
 		return 0;
 	}
 	if (!strcmp(argv[1], "env") && argc == 3) {
