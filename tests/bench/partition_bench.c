@@ -224,5 +224,29 @@ int main(int argc, char **argv)
 	bench_cmd("`iptables -A INPUT -s .. -j DROP` / `-F`", iptables_each, cmd_runs);
 	nem_net_free(net);
 	hx_lab_destroy(lab);
+
+	/* The lab itself, and the same work at the lab's largest size. */
+	printf("\nlab and scale (one run each, wall clock):\n");
+	for (unsigned n = 5; n <= HX_LAB_MAX_NODES; n = n == 5 ? 16 : n * 4) {
+		double t0 = now_ms();
+		must(hx_lab_create(&lab, n, err, sizeof err) == 0, err);
+		double t_create = now_ms() - t0;
+		must(nem_net_new(&net, lab, err, sizeof err) == 0, err);
+		struct nem_grudge g;
+		nem_grudge_halves(&g, n, NULL);
+		struct nem_net_stats sa, sh;
+		must(nem_net_apply(net, &g, &sa, err, sizeof err) == 0, err);
+		struct nem_probe_result pr;
+		must(nem_net_probe(net, 3000, &pr, err, sizeof err) == 0, err);
+		must(nem_net_heal(net, &sh, err, sizeof err) == 0, err);
+		nem_net_free(net);
+		t0 = now_ms();
+		hx_lab_destroy(lab);
+		double t_destroy = now_ms() - t0;
+		printf("%2u nodes: create %7.1f ms, destroy %7.1f ms; halves %4u rules: apply %6.2f ms, heal %6.2f ms, "
+		       "probe %6.1f ms (%u mismatches)\n", n, t_create, t_destroy, sa.added, sa.duration_ns / 1e6,
+		       sh.duration_ns / 1e6, pr.duration_ns / 1e6, pr.mismatches);
+		must(pr.mismatches == 0, "probe at scale");
+	}
 	return 0;
 }
