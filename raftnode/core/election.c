@@ -35,12 +35,14 @@ static unsigned count_votes(const struct raft *r)
 	return n;
 }
 
-static int record_vote(struct raft *r, raft_id id)
+/* Only voters of our configuration count (§4.1: the latest configuration
+ * decides); that also bounds the array by config.n. */
+static void record_vote(struct raft *r, raft_id id)
 {
-	if (has_vote(r, id) || r->n_votes >= r->cap_votes)
-		return 0;
+	if (!raft_is_voter(r, id) || has_vote(r, id))
+		return;
+	assert(r->n_votes < r->cap_votes);
 	r->votes[r->n_votes++] = id;
-	return 0;
 }
 
 static int maybe_won(struct raft *r)

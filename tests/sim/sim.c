@@ -1402,12 +1402,27 @@ static void liveness(struct sim *s)
 		fail(s, "liveness: no proposal committed within %" PRIu64 " ms after healing (backlog %" PRIu64 ")", budget, backlog);
 		return;
 	}
-	/* Convergence: every member of the leader's configuration catches up
-	 * to the leader's commit index with the same state machine. */
+	/* Durability: every entry ever reported committed, by any node, is
+	 * still there — in the final leader's log or under its snapshot. */
 	raft_id l = sim_leader(s);
 	if (!l)
 		return; /* leadership moved on in between; the commit above was enough */
 	struct raft *lr = sim_raft(s, l);
+	for (raft_index i = raft_snapshot_index(lr) + 1; i <= s->max_committed; i++) {
+		if (s->committed[i] && raft_term_at(lr, i) != s->committed[i]) {
+			fail(s, "durability: entry %" PRIu64 " (term %" PRIu64 ") was reported committed but the final leader n%" PRIu64
+			        " has term %" PRIu64 " there",
+			     i, s->committed[i], l, raft_term_at(lr, i));
+			return;
+		}
+	}
+	if (raft_commit_index(lr) < s->max_committed) {
+		fail(s, "durability: the final leader's commit index %" PRIu64 " is below %" PRIu64 ", reported committed earlier",
+		     raft_commit_index(lr), s->max_committed);
+		return;
+	}
+	/* Convergence: every member of the leader's configuration catches up
+	 * to the leader's commit index with the same state machine. */
 	raft_index target = raft_commit_index(lr);
 	/* A lagging member (a learner added late, a node back from a long
 	 * crash) catches up batch by batch. */
