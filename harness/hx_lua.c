@@ -7,6 +7,7 @@
 #include "harness/hx_json.h"
 #include "harness/hx_net.h"
 #include "harness/hx_check.h"
+#include "harness/hx_clock.h"
 
 #include <errno.h>
 #include <lauxlib.h>
@@ -604,7 +605,11 @@ static const char **string_list(lua_State *L, int t, int anchor, const char *wha
 		while (lua_next(L, t)) {
 			if (lua_type(L, -2) != LUA_TSTRING)
 				luaL_error(L, "node:spawn: %s keys must be strings", what);
-			lua_pushfstring(L, "%s=%s", lua_tostring(L, -2), luaL_tolstring(L, -1, NULL));
+			/* Separate statements: the order in which C evaluates call
+			 * arguments is unspecified, and luaL_tolstring pushes. */
+			const char *k = lua_tostring(L, -2);
+			const char *v = luaL_tolstring(L, -1, NULL);
+			lua_pushfstring(L, "%s=%s", k, v);
 			list[i++] = lua_tostring(L, -1);
 			lua_rawseti(L, anchor, (lua_Integer)lua_rawlen(L, anchor) + 1);
 			lua_pop(L, 2);
@@ -774,6 +779,8 @@ static int open_hx(lua_State *L)
 	lua_setfield(L, -2, "net");
 	hx_check_open(L, run);
 	lua_setfield(L, -2, "check");
+	hx_clock_open(L);
+	lua_setfield(L, -2, "clock");
 	lua_pushstring(L, run->root);
 	lua_setfield(L, -2, "root");
 	lua_pushstring(L, run->run_dir);

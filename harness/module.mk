@@ -3,25 +3,29 @@
 # `make harness` builds only this module.
 
 HX_SRCS := harness/hx_json.c harness/hx_history.c harness/hx_http.c harness/hx_lua.c \
-           harness/hx_nodes.c harness/hx_net.c harness/hx_check.c harness/hx_run.c
+           harness/hx_nodes.c harness/hx_net.c harness/hx_check.c harness/hx_clock.c harness/hx_run.c
 HX_OBJS := $(HX_SRCS:%.c=$(BUILD)/%.o)
 HX_LIB := $(BUILD)/libharness.a
 OBJS_ALL += $(HX_OBJS) $(BUILD)/harness/main.o
 
 # Optional parts, present once their modules define them: the checker (for
-# `rapat check` and the linearizable checker) and the nemesis network
-# library (partitions). Decided from the fragments, so that a module that
+# `rapat check` and the linearizable checker), the nemesis network library
+# (partitions) and the clock shim's controller (clock faults). Decided from the fragments, so that a module that
 # exists only as a header does not break the link.
 HX_HAVE_CHECKER := $(if $(and $(wildcard checker/chk.h),$(shell grep -ls 'CHECKER_LIB' checker/*.mk 2>/dev/null)),1)
 HX_HAVE_NEM := $(if $(and $(wildcard nemesis/nem.h),$(shell grep -ls 'NEM_NET_LIB' nemesis/*.mk 2>/dev/null)),1)
-HX_FEATURES := $(if $(HX_HAVE_CHECKER),-DHX_HAVE_CHECKER) $(if $(HX_HAVE_NEM),-DHX_HAVE_NEM)
+HX_HAVE_CLOCK := $(if $(and $(wildcard nemesis/clock/nem_clock.h),$(shell grep -ls 'NEM_CLOCK_OBJS' nemesis/*.mk 2>/dev/null)),1)
+HX_FEATURES := $(if $(HX_HAVE_CHECKER),-DHX_HAVE_CHECKER) $(if $(HX_HAVE_NEM),-DHX_HAVE_NEM) \
+               $(if $(HX_HAVE_CLOCK),-DHX_HAVE_CLOCK)
 HX_FEATURES_FILE := $(BUILD)/harness/.features
 $(shell mkdir -p $(BUILD)/harness && echo '$(HX_FEATURES)' | cmp -s - $(HX_FEATURES_FILE) || echo '$(HX_FEATURES)' > $(HX_FEATURES_FILE))
-$(BUILD)/harness/main.o $(BUILD)/harness/hx_check.o $(BUILD)/harness/hx_net.o: CFLAGS += $(HX_FEATURES)
-$(BUILD)/harness/main.o $(BUILD)/harness/hx_check.o $(BUILD)/harness/hx_net.o: $(HX_FEATURES_FILE)
+HX_FEATURE_OBJS := $(addprefix $(BUILD)/harness/,main.o hx_check.o hx_net.o hx_clock.o)
+$(HX_FEATURE_OBJS): CFLAGS += $(HX_FEATURES)
+$(HX_FEATURE_OBJS): $(HX_FEATURES_FILE)
 
 # Deferred (=): CHECKER_LIB / NEM_NET_LIB come from fragments included later.
-HX_OPT_LIBS = $(if $(HX_HAVE_CHECKER),$(CHECKER_LIB)) $(if $(HX_HAVE_NEM),$(NEM_NET_LIB))
+HX_OPT_LIBS = $(if $(HX_HAVE_CHECKER),$(CHECKER_LIB)) $(if $(HX_HAVE_NEM),$(NEM_NET_LIB)) \
+              $(if $(HX_HAVE_CLOCK),$(NEM_CLOCK_OBJS))
 HX_LIBS := $(call pkglibs,lua5.4 libcurl libevent jansson) -lm -lpthread
 
 $(HX_LIB): $(HX_OBJS)

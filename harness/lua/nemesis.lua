@@ -267,6 +267,84 @@ M.register("pause", process_package("pause",
   function(e, node) return node:resume() end,
   function(node) return node.state == "paused" end))
 
+-- Clock faults through the LD_PRELOAD shim (bin/librapat_clock.so): every
+-- node runs with its own control file (nodes/<id>/clock.ctl, kept across
+-- restarts); a fault bumps the clock of the targets (wall and monotonic;
+-- monotonic never runs backwards, it stands still instead) or makes it run
+-- fast or slow. Reaches programs that read time through glibc (raftnode);
+-- not Go programs (etcd), which read the vDSO directly.
+local register_clock = (hx.clock and hx.clock.available) and M.register or function() end
+register_clock("clock", function(env)
+  local modes = split_list(env.opts.clock_faults)
+  for _, m in ipairs(modes) do
+    if m ~= "bump" and m ~= "rate" then
+      error(string.format("unknown clock fault '%s' (bump, rate)", m), 0)
+    end
+  end
+  local p = { kind = "clock", active = false, targets = {}, ctls = {} }
+  local function ctl_path(h) return h.dir .. "/clock.ctl" end
+  function p.prepare(e)
+    for _, h in ipairs(e.nodes) do
+      local ctl, err = hx.clock.create(ctl_path(h))
+      if not ctl then error(err, 0) end
+      p.ctls[h.id] = ctl
+    end
+  end
+  function p.node_env(e, h)
+    return { LD_PRELOAD = hx.root .. "/bin/librapat_clock.so", RAPAT_CLOCK_CTL = ctl_path(h) }
+  end
+  function p.start(e)
+    local value = {}
+    local hit = {}
+    for _, node in ipairs(pick_targets(e, e.opts.clock_targets)) do
+      local ctl = p.ctls[node.id]
+      local mode = modes[e.rand(1, #modes)]
+      local ok, err
+      if mode == "bump" then
+        -- 0.1 s .. ~30 s either way, log-uniform: small and large skews.
+        local s = 0.1 * (300 ^ e.rand()) * (e.rand() < 0.5 and -1 or 1)
+        ok, err = ctl:bump(s)
+        value[node.id] = { bump_ms = math.floor(s * 1000) }
+      else
+        local r = ({ 0.5, 0.8, 1.25, 2.0 })[e.rand(1, 4)]
+        ok, err = ctl:set(ctl:offset(), r)
+        value[node.id] = { rate = r }
+      end
+      if not ok then return nil, node.id .. ": " .. tostring(err) end
+      hit[#hit + 1] = node
+    end
+    p.active, p.targets = true, hit
+    return value
+  end
+  local function reset(node)
+    local ok, err = p.ctls[node.id]:reset()
+    if not ok then hx.say("clock reset of " .. node.id .. " failed: " .. tostring(err)) end
+    return ok
+  end
+  function p.stop(e)
+    local healed = {}
+    for _, node in ipairs(p.targets) do
+      if reset(node) then healed[#healed + 1] = node.id end
+    end
+    p.active, p.targets = false, {}
+    return healed
+  end
+  function p.final(e)
+    local healed = {}
+    for _, node in ipairs(e.nodes) do
+      local ctl = p.ctls[node.id]
+      if ctl and (ctl:offset() ~= 0 or ctl:rate() ~= 1) and reset(node) then
+        healed[#healed + 1] = node.id
+      end
+    end
+    local was = p.active
+    p.active, p.targets = false, {}
+    if #healed == 0 and not was then return nil end
+    return healed
+  end
+  return p
+end)
+
 -- ---------------------------------------------------------------- schedule
 
 -- Builds the packages for a comma list of kinds ("" or "none": no faults).

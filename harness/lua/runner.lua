@@ -58,13 +58,33 @@ function M.run(loaded)
     end
   end
 
+  -- The fault packages exist before the nodes start: some prepare the
+  -- nodes' environment (clock control files, LD_PRELOAD).
+  local env = { nodes = handles, rand = rand, opts = opts, adapter = adapter, http = http }
+  local ok_pk, pkgs = pcall(nemesis.build, opts.nemesis, env)
+  if not ok_pk then usage_error(tostring(pkgs)) end
+  for _, p in ipairs(pkgs) do
+    if p.prepare then
+      local okp, err = pcall(p.prepare, env)
+      if not okp then harness_error(p.kind .. ": " .. tostring(err)) end
+    end
+  end
+
   local function start_node(i)
     local ok, cmd = pcall(adapter.start, nodes[i], cluster)
     if not ok then usage_error(aname .. ": start(" .. nodes[i].id .. "): " .. tostring(cmd)) end
     if type(cmd) ~= "table" or type(cmd.argv) ~= "table" or #cmd.argv == 0 then
       usage_error(aname .. ": start(" .. nodes[i].id .. ") must return {argv = {...}, env = {...}}")
     end
-    return handles[i]:spawn({ argv = cmd.argv, env = cmd.env })
+    local penv = {}
+    for k, v in pairs(cmd.env or {}) do penv[k] = v end
+    for _, p in ipairs(pkgs) do
+      for k, v in pairs(p.node_env and p.node_env(env, handles[i]) or {}) do
+        -- Preloads compose; anything else from a package wins.
+        if k == "LD_PRELOAD" and penv[k] then penv[k] = penv[k] .. ":" .. v else penv[k] = v end
+      end
+    end
+    return handles[i]:spawn({ argv = cmd.argv, env = penv })
   end
 
   local ready_errors = {}
@@ -160,13 +180,8 @@ function M.run(loaded)
     return nil
   end
 
-  local env = {
-    nodes = handles, rand = rand, opts = opts, adapter = adapter, http = http,
-    find_leader = find_leader,
-    start_node = function(h) return start_node(by_id[h.id]) end,
-  }
-  local ok_pk, pkgs = pcall(nemesis.build, opts.nemesis, env)
-  if not ok_pk then usage_error(tostring(pkgs)) end
+  env.find_leader = find_leader
+  env.start_node = function(h) return start_node(by_id[h.id]) end
 
   local in_flight = 0
   local function count_in_flight() return in_flight end

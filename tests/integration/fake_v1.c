@@ -178,7 +178,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fake_v1 %s: cannot listen on %s\n", f.id, listen);
 		return 1;
 	}
-	fprintf(stderr, "fake_v1 %s: listening on %s\n", f.id, listen);
+	const char *probe = getenv("RAPAT_FAKE_ENV");
+	fprintf(stderr, "fake_v1 %s: listening on %s (env %s)\n", f.id, listen, probe ? probe : "-");
 	event_base_dispatch(base);
 	return 0;
 }

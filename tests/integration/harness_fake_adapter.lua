@@ -10,7 +10,7 @@ return {
     if os.getenv("RAPAT_FAKE_BUG") then
       argv[#argv + 1] = "--bug"; argv[#argv + 1] = os.getenv("RAPAT_FAKE_BUG")
     end
-    return { argv = argv }
+    return { argv = argv, env = { RAPAT_FAKE_ENV = "hello-" .. node.id } }
   end,
   client_url = function(node) return "http://" .. node.ip .. ":" .. node.client_port end,
 }

@@ -28,6 +28,14 @@ for f in plan.lua history.jsonl results.json harness.log nodes/n1/log nodes/n1/d
 done
 grep -q -- '-- effective options:' "$tmp/good/plan.lua" || fail "plan.lua lacks the effective options"
 grep -q 'seed 7' "$tmp/good/harness.log" || fail "harness.log lacks the seed"
+grep -q '(env hello-n2)' "$tmp/good/nodes/n2/log" || fail "the adapter's env did not reach node n2"
+
+# 1b. Clock faults: control files, shim preloaded, start/end events.
+"$bin" run "$plan" --db "$adapter" --seed 7 --set nemesis=clock --out "$tmp/clock" >"$tmp/clock.out" 2>&1
+rc=$?
+[ $rc -eq 0 ] || { fail "clock faults: exit $rc, want 0"; tail -5 "$tmp/clock.out"; }
+lua5.4 "$check" "$tmp/clock" true 50 clock || fail "clock faults: run directory checks"
+[ -f "$tmp/clock/nodes/n3/clock.ctl" ] || fail "clock faults: no control file for n3"
 
 # 2. Stale reads must be caught: exit 1, valid false, a counterexample.
 RAPAT_FAKE_BUG=stale "$bin" run "$plan" --db "$adapter" --seed 8 --set nemesis=none --out "$tmp/bad" >"$tmp/bad.out" 2>&1
