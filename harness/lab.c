@@ -1040,9 +1040,13 @@ int hx_lab_spawn(struct hx_lab *lab, unsigned idx, const struct hx_spawn_opts *o
 		;
 	if (rn != (ssize_t)sizeof rep || rep[0] <= 0) {
 		close(ep[0]);
-		ret = lab_err(err, errlen, "lab: spawn %s in %s: %s: %s", name, id,
+		/* clone() into a PID namespace whose init has exited fails with
+		 * ENOMEM: say what that means. */
+		ret = lab_err(err, errlen, "lab: spawn %s in %s: %s: %s%s", name, id,
 		              rn != (ssize_t)sizeof rep ? "helper died" : "enter lab PID namespace / clone",
-		              rn != (ssize_t)sizeof rep ? "no report" : strerror(rep[1]));
+		              rn != (ssize_t)sizeof rep ? "no report" : strerror(rep[1]),
+		              rn == (ssize_t)sizeof rep && rep[1] == ENOMEM
+		                      ? " (the lab's PID namespace is gone: its init exited)" : "");
 		goto out;
 	}
 	pid_t c = rep[0];

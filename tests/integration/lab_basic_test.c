@@ -546,6 +546,21 @@ int main(int argc, char **argv)
 		if (rc == 0) {
 			int e = connect_retry(lab, 0, lab->nodes[2].ip, LPORT, 2);
 			CHECK(e != 0, "old listener still reachable");
+			/* The init killed from outside: its node processes die, and
+			 * a spawn explains itself. */
+			const char *av[] = { "sleep", "1000", NULL };
+			struct hx_spawn_opts o = { .argv = av };
+			pid_t sp;
+			REQUIRE(hx_lab_spawn(lab, 1, &o, &sp, err, sizeof err) == 0, "spawn sleep: %s", err);
+			CHECK(kill(lab->init_pid, SIGKILL) == 0, "kill init: %s", strerror(errno));
+			int sst = wait_exit(sp, 30);
+			CHECK(sst >= 0 && WIFSIGNALED(sst) && WTERMSIG(sst) == SIGKILL, "sleep survived its init: %d", sst);
+			double end = now_s() + 30;
+			do
+				rc = hx_lab_spawn(lab, 1, &o, &sp, err, sizeof err);
+			while (rc == 0 && (kill(sp, SIGKILL), waitpid(sp, NULL, 0), now_s() < end));
+			CHECK(rc < 0 && strstr(err, "PID namespace is gone"), "spawn after init death: %s", err);
+			printf("spawn after the init died -> %s\n", err);
 			hx_lab_destroy(lab);
 		}
 	}
