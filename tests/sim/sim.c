@@ -1289,7 +1289,12 @@ static void step(struct sim *s)
 				break;
 			}
 			tr(s, T_DELIVER, e.node, (unsigned)e.msg->from, e.msg->type, e.msg->term, a, b);
-			raft_step(nd->r, e.msg);
+			int rc = raft_step(nd->r, e.msg);
+			/* Every message here comes from a core: refusing one as
+			 * malformed is a bug in the validation (or the sender). */
+			if (rc != RAFT_OK)
+				fail(s, "n%" PRIu64 " refused a %s from n%" PRIu64 ": %s", nd->id, msg_name(e.msg->type), e.msg->from,
+				     raft_strerror(rc));
 			free_msg(e.msg);
 		} else if (e.type == EV_TICK) {
 			if (e.t != nd->tick_at)
