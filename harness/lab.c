@@ -38,6 +38,8 @@
 
 extern char **environ;
 
+#define LAB_STR_(x) #x
+#define LAB_STR(x) LAB_STR_(x)
 #define LAB_BRIDGE "rapat0"
 #define LAB_PREFIX "10.77.0."
 #define LAB_PREFIXLEN 24
@@ -377,7 +379,7 @@ static int lab_move_local_rule(struct nl_sock *sk, const char **step)
 	*step = "delete rule 0: lookup local";
 	int rc = rtnl_rule_delete(sk, r, 0);
 	if (rc == 0) {
-		*step = "add rule " "1000" ": lookup local";
+		*step = "add rule " LAB_STR(HX_LAB_LOCAL_RULE_PREF) ": lookup local";
 		rtnl_rule_set_prio(r, HX_LAB_LOCAL_RULE_PREF);
 		rc = rtnl_rule_add(sk, r, NLM_F_EXCL);
 	}
