@@ -262,7 +262,7 @@ raft_index raft_match_index(const struct raft *r, raft_id id)
 	if (r->role != RAFT_LEADER)
 		return 0;
 	if (id == r->id)
-		return r->persisted;
+		return replication_self_match(r); /* only durable entries count */
 	for (unsigned i = 0; i < r->n_progress; i++)
 		if (r->progress[i].id == id)
 			return r->progress[i].match;

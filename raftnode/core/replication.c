@@ -444,6 +444,9 @@ int raft_propose(struct raft *r, const void *data, size_t len, raft_index *index
 	if (term)
 		*term = r->term;
 	replication_broadcast(r);
+	/* Normally a no-op (the new entry is not durable yet); it matters for
+	 * builds where the leader counts itself earlier. */
+	replication_maybe_commit(r);
 	return RAFT_OK;
 }
 
