@@ -307,6 +307,10 @@ static int l_sleep(lua_State *L)
 	t->interrupted = false;
 	/* A second argument true makes the sleep uninterruptible (final heal). */
 	t->uninterruptible = lua_toboolean(L, 2);
+	/* libevent measures timeouts from its cached loop time, which may be
+	 * stale by the time this task runs: refresh it so a sleep never ends
+	 * early by real time. */
+	event_base_update_cache_time(run->base);
 	evtimer_add(t->timer, &tv);
 	return lua_yieldk(L, 0, 0, sleep_k);
 }
@@ -696,6 +700,7 @@ static int node_wait_exit(lua_State *L)
 	t->wait_node = n;
 	t->woken = false;
 	struct timeval tv = {(time_t)to, (suseconds_t)((to - floor(to)) * 1e6)};
+	event_base_update_cache_time(run->base);
 	evtimer_add(t->timer, &tv);
 	return lua_yieldk(L, 0, 0, exit_k);
 }

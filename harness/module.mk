@@ -55,15 +55,24 @@ $(BUILD)/tests/unit/test_hx_%: $(BUILD)/tests/unit/test_hx_%.o $(HX_LIB)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(HX_LIB) $(call pkglibs,cmocka) $(HX_LIBS)
 
+# The scheduler test needs the whole runtime (the hx module references node
+# supervision, the lab, the checker and the nemesis bindings).
+HX_SCHED_TEST := $(BUILD)/tests/unit/test_hx_sched
+$(HX_SCHED_TEST): $(BUILD)/tests/unit/test_hx_sched.o $(HX_LIB) $$(HX_OPT_LIBS) $(LAB_LIB)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(HX_LIB) $(HX_OPT_LIBS) $(LAB_LIB) $(LAB_LIBS) $(NEM_NET_LIBS) \
+		$(call pkglibs,cmocka) $(HX_LIBS)
+
 HX_BENCH := $(BUILD)/tests/bench/harness_curl_loop
 $(HX_BENCH): $(BUILD)/tests/bench/harness_curl_loop.o
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,libcurl)
 
-HX_PROGS := $(BIN)/rapat $(HX_FAKE) $(HX_UNIT) $(HX_BENCH)
+HX_PROGS := $(BIN)/rapat $(HX_FAKE) $(HX_UNIT) $(HX_SCHED_TEST) $(HX_BENCH)
 PROGS += $(HX_PROGS)
-FAST_TESTS += $(HX_UNIT)
+FAST_TESTS += $(HX_UNIT) $(HX_SCHED_TEST)
 INTEG_TESTS += tests/integration/harness_cli_test.sh tests/integration/harness_fake_test.sh \
                tests/integration/harness_raftnode_test.sh
 BENCHES += tests/bench/harness_bench.sh
