@@ -104,7 +104,8 @@ int hx_lab_enter(char *err, size_t errlen)
 		 * ourselves, so that we may own network and PID namespaces. */
 		char map[64];
 		if (unshare(CLONE_NEWUSER) < 0)
-			return lab_err(err, errlen, "lab: unshare(CLONE_NEWUSER): %s", strerror(errno));
+			return lab_err(err, errlen, "lab: unshare(CLONE_NEWUSER): %s%s", strerror(errno),
+			               errno == EINVAL ? " (the process must still have a single thread)" : "");
 		if (write_file("/proc/self/setgroups", "deny") < 0)
 			return lab_err(err, errlen, "lab: write /proc/self/setgroups: %s", strerror(errno));
 		snprintf(map, sizeof map, "0 %u 1\n", (unsigned)uid);
