@@ -118,7 +118,7 @@ req 1 /v3/maintenance/status '{}'
 # --strict-reconfig-check (on by default) refuses an add with 503 "unhealthy
 # cluster" until every member has been connected for a while (5 s): retry.
 t=$(now_ms)
-for _ in $(seq 1 40); do
+for _ in $(seq 1 120); do   # bounded: 30 s
   req 1 /v3/cluster/member/add '{"peerURLs":["http://10.97.0.9:2380"]}'
   [[ $code == 503 && $body == *'unhealthy cluster'* ]] || break
   sleep 0.25
