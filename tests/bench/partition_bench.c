@@ -225,6 +225,30 @@ int main(int argc, char **argv)
 	nem_net_free(net);
 	hx_lab_destroy(lab);
 
+	/* Spawning a node process (until it has exec'd), plain and with a time
+	 * namespace; then waiting for it. */
+	{
+		must(hx_lab_create(&lab, NODES, err, sizeof err) == 0, err);
+		double t[2][64];
+		int n = cmd_runs;
+		for (int k = 0; k < 2; k++)
+			for (int i = 0; i < n; i++) {
+				const char *av[] = { "true", NULL };
+				struct hx_spawn_opts o = { .argv = av, .mono_offset_ns = k ? 3600LL * 1000000000LL : 0 };
+				pid_t p;
+				double t0 = now_ms();
+				must(hx_lab_spawn(lab, (unsigned)i % NODES, &o, &p, err, sizeof err) == 0, err);
+				t[k][i] = now_ms() - t0;
+				waitpid(p, NULL, 0);
+			}
+		qsort(t[0], (size_t)n, sizeof t[0][0], cmp_d);
+		qsort(t[1], (size_t)n, sizeof t[1][0], cmp_d);
+		printf("\nhx_lab_spawn(true) until exec: min/median/max %.2f/%.2f/%.2f ms; with a time namespace "
+		       "%.2f/%.2f/%.2f ms (%d runs)\n", t[0][0], t[0][n / 2], t[0][n - 1], t[1][0], t[1][n / 2],
+		       t[1][n - 1], n);
+		hx_lab_destroy(lab);
+	}
+
 	/* The lab itself, and the same work at the lab's largest size. */
 	printf("\nlab and scale (one run each, wall clock):\n");
 	for (unsigned n = 5; n <= HX_LAB_MAX_NODES; n = n == 5 ? 16 : n * 4) {
