@@ -129,12 +129,12 @@ static void test_bridge(void)
  * no two nodes hear the same set. */
 static void test_ring(void)
 {
-	for (unsigned n = 3; n <= 9; n++) {
-		unsigned o[16];
+	for (unsigned n = 3; n <= NEM_MAX_NODES; n++) {
+		unsigned o[NEM_MAX_NODES];
 		nem_order_shuffle(o, n, n * 11);
 		struct nem_grudge g;
 		nem_grudge_majorities_ring(&g, n, o);
-		uint64_t views[16];
+		uint64_t views[NEM_MAX_NODES];
 		for (unsigned r = 0; r < n; r++) {
 			unsigned c = 0;
 			views[r] = 0;
@@ -192,6 +192,32 @@ static void test_json(void)
 	      nem_grudge_count(&back) == 2 * 32 * 32, "64-node round trip: %s", err);
 }
 
+/* Property: any grudge survives the JSON round trip, and builders never
+ * make a node drop itself. Seeded, so a failure names its seed. */
+static void test_random_round_trip(void)
+{
+	char err[256];
+	static char buf[65536];
+	uint64_t s = 12345;
+	for (int iter = 0; iter < 500; iter++) {
+		unsigned order[NEM_MAX_NODES];
+		nem_order_shuffle(order, NEM_MAX_NODES, s++);
+		unsigned n = 1 + order[0];
+		struct nem_grudge g, back;
+		nem_grudge_init(&g, n);
+		unsigned bits[NEM_MAX_NODES];
+		nem_order_shuffle(bits, NEM_MAX_NODES, s++);
+		for (unsigned k = 0; k < n * 2; k++)
+			nem_grudge_drop(&g, bits[k % NEM_MAX_NODES] % n, bits[(k * 7 + 3) % NEM_MAX_NODES] % n);
+		for (unsigned r = 0; r < n; r++)
+			CHECK(!nem_grudge_drops(&g, r, r), "seed %llu: self drop", (unsigned long long)s);
+		int len = nem_grudge_to_json(&g, ids, buf, sizeof buf);
+		CHECK(len > 0, "seed %llu: to_json", (unsigned long long)s);
+		CHECK(nem_grudge_from_json(&back, n, ids, buf, err, sizeof err) == 0 && nem_grudge_equal(&g, &back),
+		      "seed %llu: round trip of %s: %s", (unsigned long long)s, buf, err);
+	}
+}
+
 int main(void)
 {
 	for (unsigned i = 0; i < NEM_MAX_NODES; i++) {
@@ -203,6 +229,7 @@ int main(void)
 	test_bridge();
 	test_ring();
 	test_json();
+	test_random_round_trip();
 	if (failures) {
 		fprintf(stderr, "%d check(s) failed\n", failures);
 		return 1;
