@@ -5,9 +5,11 @@
  * (receiver, sender) pair of a grudge the receiver's namespace gets one rule
  *     from <sender ip>/32 iif <receiver's eth0> blackhole   pref NEM_RULE_PREF
  * so the sender's packets vanish on arrival, silently, exactly like Jepsen's
- * `iptables -A INPUT -s <sender> -j DROP`: TCP in both directions times out
- * (the receiver's SYN-ACKs are not dropped, the sender's SYNs and ACKs are),
- * UDP is dropped one way only. The lab gave every node permanent neighbour
+ * `iptables -A INPUT -s <sender> -j DROP`: connects time out (no fast error),
+ * established connections stall (adding a rule invalidates the routes their
+ * sockets cached) and resume by retransmission after the heal. A one-way
+ * grudge (A drops B) still stops TCP both ways, since any handshake needs
+ * packets from B to reach A; UDP is cut one way only. The lab gave every node permanent neighbour
  * entries, so a grudge never breaks ARP and never produces a fast
  * "no route"/"host unreachable" error. Locally generated packets (iif lo) and
  * the harness's switch address are never matched: clients always reach every
