@@ -14,7 +14,11 @@
 --   raftnode_mutant         build a deliberately broken core in: one of
 --                           COMMIT_OLD_TERM, VOTE_ANY_LOG, READ_LOCAL,
 --                           ACK_UNPERSISTED (runs bin/raftnode-<MUTANT>)
---   raftnode_binary         path of the binary (default <root>/bin/raftnode)
+--   raftnode_binary         path of the binary (default "": <root>/bin/raftnode)
+--   raftnode_request_timeout_ms  --request-timeout (default 4000: the server
+--                           answers 504 before the harness's op_timeout of 5 s)
+-- The defaults are declared in adapter.options, so plans and --set accept
+-- these keys.
 --
 -- Membership: a node added during a run is started FIRST (start() gives it
 -- --join when it is not among the initial members, or node.joining is true),
@@ -75,7 +79,7 @@ local function client_url(node) return "http://" .. client_addr(node) end
 
 local function binary(cluster)
   local b = opt(cluster, "raftnode_binary")
-  if b ~= nil then return tostring(b) end
+  if b ~= nil and b ~= "" then return tostring(b) end
   local root = (cluster and cluster.root) or "."
   local m = opt(cluster, "raftnode_mutant")
   if m ~= nil and m ~= "" and m ~= "none" then
@@ -96,7 +100,21 @@ local function get_json(http, url, timeout)
   return status, ok and decoded or nil
 end
 
-local adapter = { name = "raftnode", protocol = "v1" }
+local adapter = {
+  name = "raftnode",
+  protocol = "v1",
+  options = {
+    raftnode_election_ms = 500,
+    raftnode_heartbeat_ms = 50,
+    raftnode_request_timeout_ms = 4000,
+    snapshot_threshold = 1000,
+    fsync = "always",
+    pre_vote = true,
+    check_quorum = true,
+    raftnode_mutant = "none",
+    raftnode_binary = "",
+  },
+}
 
 -- argv for one member: its own addresses, its data directory, and every
 -- initial member (id=peer/client) so a fresh data directory bootstraps the
@@ -134,6 +152,7 @@ function adapter.start(node, cluster)
     "--election-timeout", tostring(election),
     "--heartbeat", tostring(heartbeat),
     "--snapshot-threshold", tostring(opt_int(cluster, "snapshot_threshold", 1000, 1)),
+    "--request-timeout", tostring(opt_int(cluster, "raftnode_request_timeout_ms", 4000, 10)),
     "--fsync", fsync,
     "--pre-vote", opt_bool(cluster, "pre_vote", true) and "on" or "off",
     "--check-quorum", opt_bool(cluster, "check_quorum", true) and "on" or "off",

@@ -27,6 +27,8 @@ int main(int argc, char **argv)
 		srv_node_destroy(&node);
 		return 1;
 	}
+	if (raft_mutant_name())
+		SRV_WARN("this binary is a deliberately broken mutant: %s (for testing the tester)", raft_mutant_name());
 	SRV_INFO("listening: peers on %s, clients on http://%s, data in %s (fsync %s)", flags.listen_peer,
 	         flags.listen_client, flags.data_dir, flags.fsync ? "always" : "never");
 	int rc = srv_node_run(&node);
