@@ -90,7 +90,9 @@ void replication_send(struct raft *r, struct raft_progress *pr, bool heartbeat)
 
 static void replicate(struct raft *r, struct raft_progress *pr)
 {
-	while (r->role == RAFT_LEADER && progress_may_send(r, pr))
+	/* Each send either fills an in-flight slot or leaves the sending
+	 * state; the bound makes a mistake there a stall, not a hang. */
+	for (unsigned k = 0; k <= r->opts.max_inflight && r->role == RAFT_LEADER && progress_may_send(r, pr); k++)
 		replication_send(r, pr, false);
 }
 

@@ -11,7 +11,9 @@ void snapshot_send(struct raft *r, struct raft_progress *pr)
 	memset(&meta, 0, sizeof(meta));
 	memset(&data, 0, sizeof(data));
 	if (r->io->load_snapshot(r->io, &meta, &data) != 0 || meta.last_index < r->log.offset) {
-		/* The host has none (yet): retry at the next heartbeat. */
+		/* The host has none (yet): wait in probe mode and retry at the
+		 * next heartbeat (in pipeline mode the sender would loop). */
+		progress_to_probe(pr, pr->next, raft_now(r));
 		pr->probe_sent = true;
 		return;
 	}
