@@ -10,8 +10,8 @@
  *     RAPAT_CLOCK_CTL=<abs path of the file> in its environment.
  *  3. Faults, at any time, without restarting the node:
  *       bump:   nem_clock_bump(ctl, delta_ns)
- *       strobe: a timer flips between nem_clock_set(ctl, base + delta, r)
- *               and nem_clock_set(ctl, base, r) every period
+ *       strobe: nem_clock_strobe_begin(), then nem_clock_strobe_tick()
+ *               from a timer at each *next_ns until it returns 0
  *       rate:   nem_clock_set(ctl, nem_clock_offset(ctl), rate)
  *       reset:  nem_clock_reset(ctl)   (record "clock-end")
  *  4. At the end: nem_clock_ctl_close(ctl).
@@ -69,6 +69,26 @@ int64_t nem_clock_offset(const struct nem_clock_ctl *ctl);
 /* The rate in force. */
 double nem_clock_rate(const struct nem_clock_ctl *ctl);
 uint32_t nem_clock_flags(const struct nem_clock_ctl *ctl);
+
+/* Non-blocking strobe for an event loop: begin() steps to base + delta
+ * (base = the offset in force) and says when to call tick() next; each tick
+ * flips between base + delta and base and gives the next time; once
+ * duration has passed, tick() restores base and returns 0 (done). Times are
+ * CLOCK_MONOTONIC ns of the caller (nem_clock_strobe_now()). The rate in
+ * force at begin() is kept. */
+struct nem_clock_strobe {
+	int64_t base_ns, delta_ns, period_ns, end_ns;
+	double rate;
+	int up;
+};
+int64_t nem_clock_strobe_now(void);
+int nem_clock_strobe_begin(struct nem_clock_ctl *ctl, int64_t delta_ns, int64_t period_ns,
+                           int64_t duration_ns, struct nem_clock_strobe *st, int64_t *next_ns,
+                           char *err, size_t errlen);
+/* Returns 1 (call again at *next_ns), 0 (finished, offset back to base) or
+ * -1 (err set). */
+int nem_clock_strobe_tick(struct nem_clock_ctl *ctl, struct nem_clock_strobe *st, int64_t now_ns,
+                          int64_t *next_ns, char *err, size_t errlen);
 
 /* Blocking strobe for the CLI and tests: for duration_ns, every period_ns
  * flip between the current offset and current offset + delta_ns; ends at the

@@ -207,28 +207,64 @@ int nem_clock_set_flags(struct nem_clock_ctl *ctl, uint32_t flags, char *err, si
 	return 0;
 }
 
+int64_t nem_clock_strobe_now(void)
+{
+	return monotonic_ns(CLOCK_MONOTONIC);
+}
+
+int nem_clock_strobe_begin(struct nem_clock_ctl *ctl, int64_t delta_ns, int64_t period_ns,
+                           int64_t duration_ns, struct nem_clock_strobe *st, int64_t *next_ns,
+                           char *err, size_t errlen)
+{
+	if (period_ns <= 0 || duration_ns < 0) {
+		snprintf(err, errlen, "clock control %s: strobe needs period > 0, duration >= 0", ctl->path);
+		return -1;
+	}
+	int64_t now = nem_clock_strobe_now();
+	st->base_ns = nem_clock_offset(ctl);
+	st->delta_ns = delta_ns;
+	st->period_ns = period_ns;
+	st->end_ns = now + duration_ns;
+	st->rate = nem_clock_rate(ctl);
+	st->up = 1;
+	*next_ns = now + period_ns;
+	return nem_clock_set(ctl, st->base_ns + delta_ns, st->rate, err, errlen);
+}
+
+int nem_clock_strobe_tick(struct nem_clock_ctl *ctl, struct nem_clock_strobe *st, int64_t now_ns,
+                          int64_t *next_ns, char *err, size_t errlen)
+{
+	if (now_ns >= st->end_ns) {
+		st->up = 0;
+		return nem_clock_set(ctl, st->base_ns, st->rate, err, errlen) < 0 ? -1 : 0;
+	}
+	st->up = !st->up;
+	*next_ns = now_ns + st->period_ns;
+	if (nem_clock_set(ctl, st->up ? st->base_ns + st->delta_ns : st->base_ns, st->rate, err, errlen) < 0)
+		return -1;
+	return 1;
+}
+
 int nem_clock_strobe(struct nem_clock_ctl *ctl, int64_t delta_ns, int64_t period_ns,
                      int64_t duration_ns, char *err, size_t errlen)
 {
-	if (period_ns <= 0 || duration_ns < 0) {
-		snprintf(err, errlen, "clock control %s: strobe needs period > 0, duration >= 0",
-		         ctl->path);
+	struct nem_clock_strobe st;
+	int64_t next;
+	if (nem_clock_strobe_begin(ctl, delta_ns, period_ns, duration_ns, &st, &next, err, errlen) < 0)
 		return -1;
+	for (;;) {
+		int64_t now = nem_clock_strobe_now();
+		if (next > now) {
+			struct timespec ts = { .tv_sec = (next - now) / 1000000000LL,
+			                       .tv_nsec = (next - now) % 1000000000LL };
+			while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+				;
+			now = nem_clock_strobe_now();
+		}
+		int rc = nem_clock_strobe_tick(ctl, &st, now, &next, err, errlen);
+		if (rc <= 0)
+			return rc;
 	}
-	int64_t base = nem_clock_offset(ctl);
-	double rate = nem_clock_rate(ctl);
-	int64_t start = monotonic_ns(CLOCK_MONOTONIC);
-	bool up = false;
-	while (monotonic_ns(CLOCK_MONOTONIC) - start < duration_ns) {
-		up = !up;
-		if (nem_clock_set(ctl, up ? base + delta_ns : base, rate, err, errlen) < 0)
-			return -1;
-		struct timespec ts = { .tv_sec = period_ns / 1000000000LL,
-		                       .tv_nsec = period_ns % 1000000000LL };
-		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-			;
-	}
-	return nem_clock_set(ctl, base, rate, err, errlen);
 }
 
 int nem_clock_timens_unshare(int64_t mono_offset_ns, int64_t boot_offset_ns,

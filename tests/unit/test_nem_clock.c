@@ -90,6 +90,36 @@ static void test_ctl(void **state)
 	nem_clock_ctl_close(ctl);
 }
 
+static void test_strobe_steps(void **state)
+{
+	char err[256];
+	struct nem_clock_ctl *ctl;
+	assert_int_equal(nem_clock_ctl_create(path, 0, &ctl, err, sizeof err), 0);
+	assert_int_equal(nem_clock_bump(ctl, 7 * NS, err, sizeof err), 0);
+	struct nem_clock_strobe st;
+	int64_t next;
+	int64_t t0 = nem_clock_strobe_now();
+	assert_int_equal(nem_clock_strobe_begin(ctl, 100 * NS, NS / 10, NS, &st, &next, err, sizeof err), 0);
+	assert_true(next >= t0 + NS / 10);
+	/* The offset flips between base + delta and base at every tick (the
+	 * offsets are exact: rate 1). Ticks are driven with synthetic times. */
+	assert_int_equal(nem_clock_offset(ctl), 107 * NS);
+	int64_t now = next;
+	assert_int_equal(nem_clock_strobe_tick(ctl, &st, now, &next, err, sizeof err), 1);
+	assert_int_equal(nem_clock_offset(ctl), 7 * NS);
+	assert_int_equal(next, now + NS / 10);
+	assert_int_equal(nem_clock_strobe_tick(ctl, &st, next, &next, err, sizeof err), 1);
+	assert_int_equal(nem_clock_offset(ctl), 107 * NS);
+	/* Past the duration: back to base, done. */
+	assert_int_equal(nem_clock_strobe_tick(ctl, &st, st.end_ns, &next, err, sizeof err), 0);
+	assert_int_equal(nem_clock_offset(ctl), 7 * NS);
+	assert_int_equal(nem_clock_strobe_begin(ctl, NS, 0, NS, &st, &next, err, sizeof err), -1);
+	/* The blocking form ends at the base too. */
+	assert_int_equal(nem_clock_strobe(ctl, 5 * NS, NS / 100, NS / 20, err, sizeof err), 0);
+	assert_int_equal(nem_clock_offset(ctl), 7 * NS);
+	nem_clock_ctl_close(ctl);
+}
+
 static void test_open_errors(void **state)
 {
 	char err[256];
@@ -116,6 +146,7 @@ int main(void)
 		cmocka_unit_test(test_effective_offset),
 		cmocka_unit_test(test_page_roundtrip),
 		cmocka_unit_test(test_ctl),
+		cmocka_unit_test(test_strobe_steps),
 		cmocka_unit_test(test_open_errors),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
