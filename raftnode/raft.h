@@ -204,7 +204,10 @@ struct raft_snapshot_meta {
 struct raft;
 struct raft_io {
 	void *data;
-	/* Monotonic milliseconds. */
+	/* Monotonic milliseconds. Should it go back (clock faults), the core
+	 * keeps its highest reading: timeouts are delayed, never fired early;
+	 * safety never depends on it (reads are confirmed by a quorum, not
+	 * by a lease). */
 	uint64_t (*now)(struct raft_io *io);
 	/* Uniform random 64 bits (seeded by the host; deterministic in the sim). */
 	uint64_t (*random)(struct raft_io *io);

@@ -78,7 +78,8 @@ struct raft {
 	struct raft_config snap_config;
 	raft_index snap_config_index;
 
-	/* Timers (ms, from io->now). */
+	/* Timers (ms, from io->now, never decreasing: see raft_now). */
+	uint64_t last_now;
 	uint64_t election_start;
 	unsigned election_rand;
 	uint64_t last_leader_contact;

@@ -65,9 +65,17 @@ void raft_options_default(struct raft_options *o)
 
 /* ---- helpers ------------------------------------------------------------ */
 
+/* The host's clock should be monotonic, but clock faults (or a host that
+ * uses wall time) can move it back. Time never runs backwards inside the
+ * core: elapsed-time arithmetic would wrap and fire every timeout at once.
+ * (Safety never depends on time; only liveness does.) */
 uint64_t raft_now(struct raft *r)
 {
-	return r->io->now(r->io);
+	uint64_t now = r->io->now(r->io);
+	if (now < r->last_now)
+		now = r->last_now;
+	r->last_now = now;
+	return now;
 }
 
 void raft_send(struct raft *r, struct raft_msg *m)

@@ -120,6 +120,7 @@ int main(int argc, char **argv)
 		st.transfers += x->transfers;
 		st.pauses += x->pauses;
 		st.partitions += x->partitions;
+		st.clock_bumps += x->clock_bumps;
 		if (rc) {
 			printf("FAIL %s\n", sim_failure(s));
 			printf("trace tail (seed %" PRIu64 ", %u nodes):\n", seed, o.nodes);
@@ -146,8 +147,10 @@ int main(int argc, char **argv)
 	       seeds, total_steps, elections, commits, reads, secs, secs > 0 ? (double)seeds / secs : 0.0,
 	       secs > 0 ? (double)total_steps / secs : 0.0);
 	printf("faults and operations: %" PRIu64 " crashes, %" PRIu64 " pauses, %" PRIu64 " partition changes, %" PRIu64
-	       " snapshots taken, %" PRIu64 " installed, %" PRIu64 " membership changes, %" PRIu64 " transfers started\n",
-	       st.crashes, st.pauses, st.partitions, st.snapshots, st.installs, st.member_changes, st.transfers);
+	       " snapshots taken, %" PRIu64 " installed, %" PRIu64 " membership changes, %" PRIu64 " transfers started, %" PRIu64
+	       " clock jumps\n",
+	       st.crashes, st.pauses, st.partitions, st.snapshots, st.installs, st.member_changes, st.transfers,
+	       st.clock_bumps);
 	if (scenario)
 		printf("scenario %s reached its shape in %" PRIu64 " of %" PRIu64 " seeds\n", scenario, reached, seeds);
 	if (scenario && reached == 0) {

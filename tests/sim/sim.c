@@ -32,7 +32,7 @@ static bool rng_pct(struct rng *r, unsigned pct)
 enum tkind {
 	T_SEND, T_DROP, T_DELIVER, T_ROLE, T_CRASH, T_RESTART, T_PAUSE, T_RESUME,
 	T_BLOCK, T_HEAL, T_PROPOSE, T_READ, T_READ_DONE, T_COMMIT, T_SNAP, T_INSTALL,
-	T_MEMBER, T_TRANSFER, T_SYNC, T_APPEND, T_FAIL, T_DROPRATE, T_DISK, T_NOTE,
+	T_MEMBER, T_TRANSFER, T_SYNC, T_APPEND, T_FAIL, T_DROPRATE, T_DISK, T_NOTE, T_CLOCK,
 };
 struct trec {
 	uint64_t t;
@@ -67,6 +67,7 @@ struct node {
 	bool paused;
 	bool disk_held;
 	uint32_t gen;    /* bumped by a crash: events of the old incarnation die */
+	int64_t clock_off; /* this node's clock minus simulated time (clock faults) */
 	uint64_t tick_at;
 	int last_role;
 	/* Durable state: what survives a crash. */
@@ -186,6 +187,7 @@ static void format_trec(const struct trec *x, char *buf, size_t len)
 	case T_DISK: snprintf(p, l, "disk %s", x->a ? "held (slow)" : "released"); break;
 	case T_NOTE: snprintf(p, l, "%s", x->a == 1 ? "--- heal all, liveness phase ---" : "note"); break;
 	case T_FAIL: snprintf(p, l, "VIOLATION"); break;
+	case T_CLOCK: snprintf(p, l, "clock bumped by %" PRId64 " ms", (int64_t)x->a); break;
 	default: snprintf(p, l, "?"); break;
 	}
 }
@@ -496,7 +498,9 @@ static void check_all(struct sim *s)
 static uint64_t io_now(struct raft_io *io)
 {
 	struct node *nd = io->data;
-	return nd->sim->now;
+	/* Each node reads its own clock, which the nemesis may bump. */
+	int64_t t = (int64_t)nd->sim->now + nd->clock_off;
+	return t > 0 ? (uint64_t)t : 0;
 }
 
 static uint64_t io_random(struct raft_io *io)
@@ -1221,10 +1225,17 @@ static void nemesis(struct sim *s)
 	} else if (x < 96) {
 		if (s->o.membership)
 			nemesis_member(s);
-	} else {
+	} else if (x < 98) {
 		raft_id id = pick_node(s, true);
 		if (id)
 			sim_hold_disk(s, id, !node_of(s, id)->disk_held);
+	} else {
+		/* Clock fault: a node's clock jumps, backwards or forwards. */
+		raft_id id = 1 + rng_below(&s->rng, s->n);
+		int64_t d = (int64_t)rng_below(&s->rng, 601) - 300;
+		node_of(s, id)->clock_off += d;
+		tr(s, T_CLOCK, id, 0, 0, (uint64_t)d, 0, 0);
+		s->stats.clock_bumps++;
 	}
 }
 

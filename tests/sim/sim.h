@@ -83,7 +83,7 @@ raft_index sim_max_committed(const struct sim *s);
 unsigned sim_elections(const struct sim *s);
 /* What the nemesis and clients managed to do (successful calls). */
 struct sim_stats {
-	uint64_t crashes, installs, snapshots, member_changes, transfers, pauses, partitions;
+	uint64_t crashes, installs, snapshots, member_changes, transfers, pauses, partitions, clock_bumps;
 };
 const struct sim_stats *sim_stats(const struct sim *s);
 /* Events processed so far. */

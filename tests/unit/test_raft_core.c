@@ -479,6 +479,31 @@ static void test_refusals_and_check_quorum(void **state)
 	fake_free(f);
 }
 
+static void test_clock_going_back(void **state)
+{
+	(void)state;
+	struct fake *f = fake_new(2, 3);
+	f->now = 5000;
+	struct raft_msg hb = { .type = RAFT_MSG_APPEND, .from = 1, .term = 2 };
+	hb.append.prev_index = 1;
+	hb.append.prev_term = 1;
+	step(f, hb);
+	/* The host clock jumps back: no timeout fires because of it. */
+	f->now = 1000;
+	raft_tick(f->r);
+	assert_int_equal(raft_role(f->r), RAFT_FOLLOWER);
+	assert_int_equal(raft_current_term(f->r), 2);
+	/* Time then has to really pass (from the highest reading) for the
+	 * election timer to expire. */
+	f->now = 5050;
+	raft_tick(f->r);
+	assert_int_equal(raft_role(f->r), RAFT_FOLLOWER);
+	f->now = 5000 + 250;
+	raft_tick(f->r);
+	assert_int_equal(raft_role(f->r), RAFT_CANDIDATE);
+	fake_free(f);
+}
+
 static void test_load_rejects_corrupt(void **state)
 {
 	(void)state;
@@ -512,6 +537,7 @@ int main(void)
 		cmocka_unit_test(test_stickiness_and_prevote),
 		cmocka_unit_test(test_leader_backoff_and_inflight),
 		cmocka_unit_test(test_refusals_and_check_quorum),
+		cmocka_unit_test(test_clock_going_back),
 		cmocka_unit_test(test_load_rejects_corrupt),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
