@@ -55,7 +55,7 @@ NEM_LAZYFS_OBJS := $(BUILD)/nemesis/disk/nem_lazyfs_cache.o $(BUILD)/nemesis/dis
 NEM_DISK_OBJS := $(BUILD)/nemesis/disk/nem_lazyfs_ctl.o
 OBJS_ALL += $(NEM_LAZYFS_OBJS) $(NEM_DISK_OBJS)
 
-$(BIN)/rapat-lazyfs: $(BUILD)/nemesis/disk/rapat_lazyfs.o $(NEM_LAZYFS_OBJS)
+$(BIN)/rapat-lazyfs: $(BUILD)/nemesis/disk/rapat_lazyfs.o $(NEM_LAZYFS_OBJS) $(NEM_DISK_OBJS)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,fuse3) -lpthread
@@ -81,6 +81,8 @@ $(BUILD)/tests/integration/nemesis_disk_lazyfs_model: $(BUILD)/tests/integration
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^)
 
 NEM_DISK_INTEG := $(BUILD)/tests/integration/nemesis_disk_lazyfs $(BUILD)/tests/integration/nemesis_disk_lazyfs_model
+# raftnode on lazyfs (needs bin/raftnode from raftnode/server.mk)
+INTEG_TESTS += tests/integration/nemesis_disk_lazyfs_raftnode.sh
 PROGS += $(BIN)/rapat-lazyfs $(NEM_DISK_TESTS) $(NEM_DISK_INTEG)
 NEM_HOST_PROGS += $(BIN)/rapat-lazyfs $(NEM_DISK_TESTS) $(NEM_DISK_INTEG)
 FAST_TESTS += $(NEM_DISK_TESTS)

@@ -594,6 +594,8 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "usage: rapat-lazyfs --ctl SOCKET [--backing DIR] [--lazy-metadata] [--no-flush-on-exit]\n"
 	        "                    [--debug] MOUNTPOINT\n"
+	        "       rapat-lazyfs --ctl SOCKET --command CMD     (send CMD to a running instance,\n"
+	        "                    print the reply; exit 0 on ok, 1 on error)\n"
 	        "Mounts a pass-through filesystem over MOUNTPOINT (backed by DIR, default the\n"
 	        "directory MOUNTPOINT itself as it was before mounting) that keeps unsynced file\n"
 	        "data in memory. Commands on SOCKET, one line per connection:\n"
@@ -610,13 +612,15 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	const char *backing = NULL, *ctl = NULL, *mnt = NULL;
+	const char *backing = NULL, *ctl = NULL, *mnt = NULL, *command = NULL;
 	bool flush_on_exit = true, debug = false, lazy_meta = false;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--backing") && i + 1 < argc)
 			backing = argv[++i];
 		else if (!strcmp(argv[i], "--ctl") && i + 1 < argc)
 			ctl = argv[++i];
+		else if (!strcmp(argv[i], "--command") && i + 1 < argc)
+			command = argv[++i];
 		else if (!strcmp(argv[i], "--lazy-metadata"))
 			lazy_meta = true;
 		else if (!strcmp(argv[i], "--no-flush-on-exit"))
@@ -634,7 +638,16 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!mnt || !ctl) {
+	if (ctl && command && !mnt) {
+		char reply[256], cerr[512];
+		if (nem_lazyfs_command(ctl, command, reply, sizeof reply, cerr, sizeof cerr) < 0) {
+			fprintf(stderr, "rapat-lazyfs: %s\n", cerr);
+			return 1;
+		}
+		printf("%s\n", reply);
+		return 0;
+	}
+	if (!mnt || !ctl || command) {
 		usage(stderr);
 		return 2;
 	}
