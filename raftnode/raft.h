@@ -32,7 +32,9 @@
  *   cover the latest configuration entry (an empty learner on a short log
  *   passed the lag test); raft_step drops malformed messages (RAFT_EINVAL);
  *   leader stickiness no longer depends on check_quorum (thesis §4.2.3: it
- *   is what keeps removed servers from disrupting without pre-vote).
+ *   is what keeps removed servers from disrupting without pre-vote);
+ *   a clock that goes back no longer fires every timeout at once; two more
+ *   mutants (READ_NO_TERM_COMMIT, SKIP_PREV_CHECK).
  *
  * Threading: a struct raft is used by one thread. Every raft_* call runs to
  * completion; io callbacks are invoked synchronously from inside them and must
