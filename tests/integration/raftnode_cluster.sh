@@ -105,6 +105,28 @@ wait_applied() { # wait_applied I INDEX
   return 1
 }
 
+# ---------------------------------------------------------------- flags
+usage_fails() { # usage_fails WORD ARGS...: exit 2 and a message naming WORD
+  local word=$1 out rc; shift
+  out=$("$RAFTNODE" "$@" 2>&1); rc=$?
+  [ $rc -eq 2 ] || fail "raftnode $*: exit $rc, want 2 (usage error)"
+  echo "$out" | grep -q -- "$word" || fail "raftnode $*: message does not name $word: $out"
+}
+COMMON=(--id n1 --listen-peer 127.0.0.1:1 --listen-client 127.0.0.1:2 --data-dir "$WORK/x" --join)
+usage_fails --bogus "${COMMON[@]}" --bogus
+usage_fails --election-timeout "${COMMON[@]}" --election-timeout abc
+usage_fails --fsync "${COMMON[@]}" --fsync sometimes
+usage_fails --peers --id n1 --listen-peer 127.0.0.1:1 --listen-client 127.0.0.1:2 --data-dir "$WORK/x" --peers n1=bad
+usage_fails --id --id x1 --listen-peer 127.0.0.1:1 --listen-client 127.0.0.1:2 --data-dir "$WORK/x" --join
+usage_fails --heartbeat "${COMMON[@]}" --heartbeat 900
+usage_fails --data-dir --id n1 --listen-peer 127.0.0.1:1 --listen-client 127.0.0.1:2 --join
+help=$("$RAFTNODE" --help) || fail "--help: non-zero exit"
+for f in id listen-peer listen-client peers data-dir join election-timeout heartbeat snapshot-threshold fsync \
+         pre-vote check-quorum log-level request-timeout; do
+  echo "$help" | grep -q -- "--$f" || fail "--help does not document --$f"
+done
+step "usage errors exit 2 and name the flag; --help documents every flag"
+
 # ---------------------------------------------------------------- 3 nodes
 P3=$(peers_of 1 2 3)
 for i in 1 2 3; do start $i "$WORK/d$i" "$P3"; done
