@@ -396,8 +396,8 @@ int replication_recv_append_result(struct raft *r, const struct raft_msg *m)
 	 * already know matches; in probe mode one that is not for the
 	 * outstanding probe. */
 	raft_index rej = m->append_result.rejected;
-	if (pr->state == RAFT_PR_SNAPSHOT)
-		return RAFT_OK;
+	if (pr->state == RAFT_PR_SNAPSHOT || rej > log_last_index(&r->log))
+		return RAFT_OK; /* (we never sent a prev_index beyond our log) */
 	if (pr->state == RAFT_PR_PIPELINE && rej <= pr->match)
 		return RAFT_OK;
 	if (pr->state == RAFT_PR_PROBE && rej != pr->next - 1)
