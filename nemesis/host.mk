@@ -48,6 +48,8 @@ PROGS += $(NEM_CLOCK_TESTS) $(NEM_CLOCK_INTEG)
 NEM_HOST_PROGS += $(BIN)/librapat_clock.so $(BIN)/rapat-clock $(NEM_CLOCK_TESTS) $(NEM_CLOCK_INTEG)
 FAST_TESTS += $(NEM_CLOCK_TESTS)
 INTEG_TESTS += $(NEM_CLOCK_INTEG)
+# raftnode under the shim (needs bin/raftnode from raftnode/server.mk)
+INTEG_TESTS += tests/integration/nemesis_clock_raftnode.sh
 
 
 # ---- disks ----------------------------------------------------------------
