@@ -9,6 +9,15 @@
 
 #include "raftnode/raft.h"
 
+/* Any mutant build (see the end of raft.h): safety guards that a mutant
+ * deliberately lets through are compiled out so the simulator sees the
+ * consequences instead of a refusal. */
+#if defined(RAFT_MUTANT_COMMIT_OLD_TERM) || defined(RAFT_MUTANT_VOTE_ANY_LOG) || \
+    defined(RAFT_MUTANT_READ_LOCAL) || defined(RAFT_MUTANT_ACK_UNPERSISTED) || \
+    defined(RAFT_MUTANT_READ_NO_TERM_COMMIT) || defined(RAFT_MUTANT_SKIP_PREV_CHECK)
+#define RAFT_MUTANT_ANY 1
+#endif
+
 /* Upper bound for options.max_inflight (the ring of in-flight appends). */
 #define RAFT_INFLIGHT_MAX 64
 

@@ -479,6 +479,32 @@ static void test_refusals_and_check_quorum(void **state)
 	fake_free(f);
 }
 
+static void test_refuses_to_overwrite_committed(void **state)
+{
+	(void)state;
+	struct fake *f = fake_new(2, 3);
+	struct raft_entry es[2] = { { .term = 2, .type = RAFT_ENTRY_NOOP }, { .term = 2, .type = RAFT_ENTRY_NOOP } };
+	struct raft_msg m = { .type = RAFT_MSG_APPEND, .from = 1, .term = 3, .to = 2 };
+	m.append.prev_index = 1;
+	m.append.prev_term = 1;
+	m.append.commit = 3;
+	m.append.n_entries = 2;
+	m.append.entries = es;
+	assert_int_equal(raft_step(f->r, &m), RAFT_OK);
+	assert_int_equal(raft_commit_index(f->r), 3);
+	/* A broken (or forged) peer asks to replace committed entries. */
+	struct raft_entry bad[1] = { { .term = 3, .type = RAFT_ENTRY_NOOP } };
+	m.from = 3;
+	m.append.prev_index = 2;
+	m.append.prev_term = 2;
+	m.append.n_entries = 1;
+	m.append.entries = bad;
+	assert_int_equal(raft_step(f->r, &m), RAFT_EINVAL);
+	assert_int_equal(raft_last_index(f->r), 3);
+	assert_int_equal(raft_term_at(f->r, 3), 2);
+	fake_free(f);
+}
+
 static void test_clock_going_back(void **state)
 {
 	(void)state;
@@ -537,6 +563,7 @@ int main(void)
 		cmocka_unit_test(test_stickiness_and_prevote),
 		cmocka_unit_test(test_leader_backoff_and_inflight),
 		cmocka_unit_test(test_refusals_and_check_quorum),
+		cmocka_unit_test(test_refuses_to_overwrite_committed),
 		cmocka_unit_test(test_clock_going_back),
 		cmocka_unit_test(test_load_rejects_corrupt),
 	};
