@@ -285,7 +285,8 @@ int hx_http_request(struct hx_http *h, const struct hx_http_request *req, hx_htt
 		x->body_out[req->body_len] = 0;
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->body_out);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)req->body_len);
-		x->headers = curl_slist_append(x->headers, "Content-Type: application/json");
+		if (!req->has_content_type)
+			x->headers = curl_slist_append(x->headers, "Content-Type: application/json");
 	}
 	/* No "Expect: 100-continue" round trip for small bodies. */
 	x->headers = curl_slist_append(x->headers, "Expect:");

@@ -6,6 +6,7 @@
 
 #include <curl/curl.h>
 #include <event2/event.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct hx_http;
@@ -43,6 +44,7 @@ struct hx_http_request {
 	size_t body_len;
 	const char *const *headers; /* NULL-terminated "Name: value" list, may be NULL */
 	long timeout_ms;            /* whole request; <= 0 means 5000 */
+	bool has_content_type;      /* headers name one: no default JSON type */
 	/* TLS (mutual) for later: PEM paths, all optional. */
 	const char *ca_file, *cert_file, *key_file;
 };

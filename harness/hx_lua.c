@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 enum hx_wait { HX_W_NONE, HX_W_READY, HX_W_SLEEP, HX_W_HTTP, HX_W_JOIN, HX_W_EXIT };
 
@@ -509,13 +510,23 @@ static int l_http_request(lua_State *L)
 	if (lua_istable(L, -1)) {
 		int hi = lua_gettop(L);
 		lua_pushnil(L);
-		while (lua_next(L, hi) && nh < 32) {
-			lua_pushfstring(L, "%s: %s", lua_tostring(L, -2), lua_tostring(L, -1));
+		while (lua_next(L, hi)) {
+			if (lua_type(L, -2) != LUA_TSTRING || !lua_isstring(L, -1))
+				return luaL_argerror(L, 1, "headers must map names to strings");
+			if (nh >= 32)
+				return luaL_argerror(L, 1, "at most 32 headers");
+			const char *name = lua_tostring(L, -2);
+			const char *value = lua_tostring(L, -1);
+			if (strcasecmp(name, "Content-Type") == 0)
+				req.has_content_type = true;
+			lua_pushfstring(L, "%s: %s", name, value);
 			hdrs[nh++] = lua_tostring(L, -1);
-			lua_insert(L, hi); /* keep the string on the stack below the table */
+			lua_insert(L, hi); /* keep the string on the stack, below the table */
 			hi++;
 			lua_pop(L, 1);
 		}
+	} else if (!lua_isnil(L, -1)) {
+		return luaL_argerror(L, 1, "headers must be a table");
 	}
 	hdrs[nh] = NULL;
 	req.headers = hdrs;

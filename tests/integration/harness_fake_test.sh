@@ -14,6 +14,16 @@ tmp=$(mktemp -d /tmp/harness_fake.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails+1)); }
+# Namespace inodes are recycled: a namespace created by someone else after
+# the kill may reuse one. Only processes that existed before the kill count.
+only_old() {
+  local l pid
+  while read -r l; do
+    pid=${l#/proc/}; pid=${pid%%/*}
+    grep -qx "$pid" <<<"$before" && echo "$l"
+  done
+  return 0
+}
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 kinds=partition,kill,pause
 
@@ -68,11 +78,13 @@ left() {
   local n
   for n in $nets; do
     find /proc/[0-9]*/ns -maxdepth 1 -type l -lname "$(printf '%s' "$n" | sed 's/\[/\\[/; s/\]/\\]/')" 2>/dev/null
-  done
+  done | only_old
   grep -l "${tmp}/kil[l]" /proc/[0-9]*/cmdline 2>/dev/null || true
 }
 # Positive control: the scan does see the live lab.
+before=$(ls /proc | grep -E '^[0-9]+$')
 [ -n "$(left)" ] || fail "SIGKILL: the scan misses the live lab (check broken)"
+before=$(ls /proc | grep -E '^[0-9]+$')
 kill -KILL $pid
 wait $pid 2>/dev/null
 t_end=$(( $(now_ms) + 15000 ))

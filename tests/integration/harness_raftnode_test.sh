@@ -12,19 +12,30 @@ trap 'rm -rf "$tmp"' EXIT
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails+1)); }
+# Namespace inodes are recycled: a namespace created by someone else after
+# the kill may reuse one. Only processes that existed before the kill count.
+only_old() {
+  local l pid
+  while read -r l; do
+    pid=${l#/proc/}; pid=${pid%%/*}
+    grep -qx "$pid" <<<"$before" && echo "$l"
+  done
+  return 0
+}
 
 "$bin" run "$root/tests/integration/harness_raft.lua" --seed "${SEED:-11}" --out "$tmp/run" 2>&1 | tee "$tmp/out"
 rc=${PIPESTATUS[0]}
 [ "$rc" -eq 0 ] || fail "rapat run exited $rc, want 0 (valid)"
 lua5.4 "$root/tests/integration/harness_check_run.lua" "$tmp/run" true 300 partition,kill || fail "run directory checks"
 
+before=$(ls /proc | grep -E '^[0-9]+$')
 nets=$(grep -o 'net:\[[0-9]*\]' "$tmp/run/harness.log" | sort -u)
 [ -n "$nets" ] || fail "harness.log lacks the lab namespaces"
 left() {
   local n
   for n in $nets; do
     find /proc/[0-9]*/ns -maxdepth 1 -type l -lname "$(printf '%s' "$n" | sed 's/\[/\\[/; s/\]/\\]/')" 2>/dev/null
-  done
+  done | only_old
   grep -l "${tmp}/ru[n]" /proc/[0-9]*/cmdline 2>/dev/null || true
 }
 t_end=$(( $(now_ms) + 15000 ))
@@ -43,11 +54,13 @@ left_k() {
   local n
   for n in $nets; do
     find /proc/[0-9]*/ns -maxdepth 1 -type l -lname "$(printf '%s' "$n" | sed 's/\[/\\[/; s/\]/\\]/')" 2>/dev/null
-  done
+  done | only_old
   grep -l "${tmp}/kil[l]" /proc/[0-9]*/cmdline 2>/dev/null || true
 }
 # Positive control: the scan does see the live lab.
+before=$(ls /proc | grep -E '^[0-9]+$')
 [ -n "$(left_k)" ] || fail "SIGKILL: the scan misses the live lab (check broken)"
+before=$(ls /proc | grep -E '^[0-9]+$')
 kill -KILL $pid
 wait $pid 2>/dev/null
 t_end=$(( $(now_ms) + 15000 ))

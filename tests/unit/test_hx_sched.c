@@ -9,6 +9,8 @@
 #include <curl/curl.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <strings.h>
 #include <lauxlib.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,16 @@ static void serve(struct evhttp_request *req, void *arg)
 	if (strcmp(uri, "/slow") == 0)
 		return; /* left pending: freed with the server */
 	struct evbuffer *b = evbuffer_new();
+	if (strcmp(uri, "/hdr") == 0) {
+		/* Echo what the client sent: content types (all of them) and X-Test. */
+		struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+		for (struct evkeyval *kv = in->tqh_first; kv; kv = kv->next.tqe_next)
+			if (!strcasecmp(kv->key, "Content-Type") || !strcasecmp(kv->key, "X-Test"))
+				evbuffer_add_printf(b, "%s=%s;", kv->key, kv->value);
+		evhttp_send_reply(req, 200, "OK", b);
+		evbuffer_free(b);
+		return;
+	}
 	evbuffer_add_printf(b, "%s", uri);
 	evhttp_send_reply(req, 200, "OK", b);
 	evbuffer_free(b);
@@ -188,6 +200,12 @@ static void test_http(void **state)
 		"assert(st2 == nil and kind2 == 'connect', 'refused is connect: ' .. tostring(kind2))\n"
 		"local st3, body3 = hx.http.request({ method = 'PUT', url = base .. '/p', body = '{}', timeout = 2 })\n"
 		"assert(st3 == 200 and body3 == '/p')\n"
+		"local _, h1 = hx.http.request({ method = 'POST', url = base .. '/hdr', body = '{}' })\n"
+		"assert(h1 == 'Content-Type=application/json;', 'default type: ' .. h1)\n"
+		"local _, h2 = hx.http.request({ method = 'POST', url = base .. '/hdr', body = 'x',\n"
+		"  headers = { ['content-type'] = 'text/plain', ['X-Test'] = 'yes' } })\n"
+		"assert(h2:find('text/plain') and not h2:find('json') and h2:find('X%-Test=yes'), 'own headers: ' .. h2)\n"
+		"assert(not pcall(hx.http.request, { url = base, headers = { [1] = 'x' } }), 'bad headers raise')\n"
 		"return 'ok'");
 }
 
