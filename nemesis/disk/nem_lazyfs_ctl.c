@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/close_range.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/statfs.h>
@@ -19,6 +20,17 @@
 #include <unistd.h>
 
 #define NEM_FUSE_SUPER_MAGIC 0x65735546
+
+/* Between fork and exec only async-signal-safe calls: the parent may be
+ * multi-threaded. Writes "msg: strerror(e)" to stderr. */
+static void child_fail(const char *msg, int e)
+{
+	const char *es = strerrordesc_np(e);
+	(void)!write(2, msg, strlen(msg));
+	(void)!write(2, ": ", 2);
+	(void)!write(2, es ? es : "error", strlen(es ? es : "error"));
+	(void)!write(2, "\n", 1);
+}
 
 static long long mono_ms(void)
 {
@@ -189,6 +201,8 @@ int nem_lazyfs_start(const struct nem_lazyfs_opts *o, pid_t *pid, char *err, siz
 		}
 		if (nul >= 0)
 			dup2(nul, 0);
+		/* Nothing of the harness leaks into the daemon. */
+		close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
 		const char *argv[10];
 		int n = 0;
 		argv[n++] = bin;
@@ -203,7 +217,7 @@ int nem_lazyfs_start(const struct nem_lazyfs_opts *o, pid_t *pid, char *err, siz
 		argv[n++] = o->mountpoint;
 		argv[n] = NULL;
 		execv(bin, (char *const *)argv);
-		fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
+		child_fail("lazyfs: exec", errno);
 		_exit(127);
 	}
 	long long end = mono_ms() + timeout;

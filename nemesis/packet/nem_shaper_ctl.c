@@ -11,10 +11,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/close_range.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Between fork and exec only async-signal-safe calls: the parent may be
+ * multi-threaded. Writes "msg: strerror(e)" to stderr. */
+static void child_fail(const char *msg, int e)
+{
+	const char *es = strerrordesc_np(e);
+	(void)!write(2, msg, strlen(msg));
+	(void)!write(2, ": ", 2);
+	(void)!write(2, es ? es : "error", strlen(es ? es : "error"));
+	(void)!write(2, "\n", 1);
+}
 
 static long long mono_ms(void)
 {
@@ -78,13 +90,15 @@ int nem_shaper_start(const struct nem_shaper_opts *o, int netns_fd, pid_t *pid, 
 			dup2(fd, 2);
 		}
 		if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) < 0) {
-			fprintf(stderr, "shaper: setns: %s\n", strerror(errno));
+			child_fail("shaper: setns", errno);
 			_exit(126);
 		}
-		/* The ready pipe must survive exec. */
+		/* Nothing of the harness leaks into the shaper (close_range:
+		 * async-signal-safe), except the ready pipe. */
+		close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
 		fcntl(ready[1], F_SETFD, 0);
 		execv(bin, (char *const *)argv);
-		fprintf(stderr, "shaper: exec %s: %s\n", bin, strerror(errno));
+		child_fail("shaper: exec", errno);
 		_exit(127);
 	}
 	close(ready[1]);
