@@ -25,18 +25,12 @@
 local ADAPTER = "harness/adapters/etcd.lua"
 
 -- The JSON codec of the workloads (sorted object keys: the same value always
--- has the same text, which CAS below depends on). Found through package.path
--- when the harness sets it to the repository root, else next to this file.
-local function load_json()
-  local ok, mod = pcall(require, "workloads.lib.json")
-  if ok then return mod end
-  local src = debug.getinfo(1, "S").source
-  local dir = src:sub(1, 1) == "@" and src:sub(2):match("^(.*)/[^/]*$") or "."
-  local chunk, err = loadfile(dir .. "/../../workloads/lib/json.lua")
-  if not chunk then error(ADAPTER .. ": cannot load workloads/lib/json.lua: " .. err, 0) end
-  return chunk()
-end
-local json = load_json()
+-- has the same text, which CAS below depends on). The harness puts the
+-- repository root on package.path; standalone tests do the same.
+local json = require("workloads.lib.json")
+
+-- This file, for variant() to load fresh copies of it.
+local SELF = debug.getinfo(1, "S").source:gsub("^@", "")
 
 -- JSON null as the harness spells it (hx.null, a light userdata) or as the
 -- workloads do (json.null): no workload value is otherwise a userdata.
@@ -523,6 +517,21 @@ end
 -- etcd logs to stderr, which the harness already keeps as the node's log.
 function adapter.log_files(node)
   return {}
+end
+
+-- A fresh copy of this adapter (its own state) named `name`, with some
+-- option defaults changed: what the variant files (etcd_serializable.lua,
+-- etcd_defaults.lua) are, while adapter options cannot be given with --set.
+function adapter.variant(name, options)
+  local chunk, err = loadfile(SELF)
+  if not chunk then error(ADAPTER .. ": variant: cannot reload " .. SELF .. ": " .. tostring(err), 0) end
+  local fresh = chunk()
+  fresh.name = name
+  for k, v in pairs(options or {}) do
+    if DEFAULTS[k] == nil then error(string.format("%s: variant %s: unknown option %q", ADAPTER, name, k), 0) end
+    fresh.options[k] = v
+  end
+  return fresh
 end
 
 -- Pure pieces, exposed for tests/adapters/etcd_test.lua only.

@@ -1,7 +1,6 @@
 -- tests/integration/etcd_bad_exit.lua — a broken etcd adapter for tests: its start command exits at once (an unknown flag), so rapat must end with exit 4 and say why.
-local adapter = dofile((os.getenv("RAPAT_ROOT") or ".") .. "/harness/adapters/etcd.lua")
+local adapter = require("harness.adapters.etcd").variant("etcd-bad-exit")
 local start = adapter.start
-adapter.name = "etcd-bad-exit"
 adapter.start = function(node, cluster)
   local cmd = start(node, cluster)
   cmd.argv[#cmd.argv + 1] = "--no-such-flag-for-rapat"

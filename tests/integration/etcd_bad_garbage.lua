@@ -1,7 +1,6 @@
 -- tests/integration/etcd_bad_garbage.lua — a broken etcd adapter for tests: it polls the peer port, which answers "404 page not found" text, so no node ever becomes ready and rapat must end with exit 4.
-local adapter = dofile((os.getenv("RAPAT_ROOT") or ".") .. "/harness/adapters/etcd.lua")
+local adapter = require("harness.adapters.etcd").variant("etcd-bad-garbage")
 local ready = adapter.ready
-adapter.name = "etcd-bad-garbage"
 adapter.ready = function(node, http)
   local wrong = {}
   for k, v in pairs(node) do wrong[k] = v end

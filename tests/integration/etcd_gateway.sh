@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks, on a real 3-member etcd 3.4 cluster in private namespaces, the v3 JSON gateway facts harness/adapters/etcd.lua relies on.
+# tests/integration/etcd_gateway.sh — checks, on a real 3-member etcd 3.4 cluster in private namespaces, the v3 JSON gateway facts harness/adapters/etcd.lua relies on.
 #
 # Runs without bin/rapat: the whole probe happens inside a private mount+net+pid
 # namespace (unshare), so its bridge, veths, node namespaces and etcd processes
@@ -7,17 +7,11 @@
 # and timings (informational only: nothing here asserts speed; every wait is
 # bounded). Exit 0 when every fact held, 1 otherwise.
 set -u
-if [ -z "${ETCD_PROBE_INNER:-}" ]; then
-  root=${RAPAT_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-  command -v /usr/bin/etcd >/dev/null || "$root/scripts/deps.sh" || { echo "etcd_gateway: scripts/deps.sh failed"; exit 1; }
-  if [ "$(id -u)" -ne 0 ]; then echo "etcd_gateway: needs root for network namespaces"; exit 77; fi
-  exec unshare --mount --net --pid --fork --kill-child --mount-proc \
-    env ETCD_PROBE_INNER=1 bash "$0" "$@"
-fi
+. "$(dirname "$0")/etcd_netns.sh"
+etcd_netns_enter etcd_gateway "$0" "$@"
 
 # ---- inside the private namespaces -------------------------------------------
-mount --make-rprivate /
-mkdir -p /run/netns && mount -t tmpfs tmpfs /run/netns   # netns names stay private
+etcd_netns_up 10.97.0 3
 work=$(mktemp -d /tmp/etcd_gateway.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 bad=0
@@ -26,26 +20,16 @@ fail() { echo "FAIL  $*"; bad=$((bad+1)); }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 b64() { printf %s "$1" | base64 -w0; }
 
-ip link set lo up
-ip link add br0 type bridge && ip link set br0 up
-ip addr add 10.97.0.100/24 dev br0
-for i in 1 2 3; do
-  ip netns add p$i
-  ip link add v$i type veth peer name eth0 netns p$i
-  ip link set v$i master br0 up
-  ip -n p$i addr add 10.97.0.$i/24 dev eth0
-  ip -n p$i link set eth0 up; ip -n p$i link set lo up
-done
 cluster="n1=http://10.97.0.1:2380,n2=http://10.97.0.2:2380,n3=http://10.97.0.3:2380"
 token="probe-$$-$(date +%s%N)"
-start_member() { # i
-  ip netns exec p$1 /usr/bin/etcd --name n$1 --data-dir "$work/d$1" \
+start_member() { # i — in a subshell, so the member is not a job of this shell
+  ( ip netns exec p$1 /usr/bin/etcd --name n$1 --data-dir "$work/d$1" \
     --listen-client-urls http://10.97.0.$1:2379 --advertise-client-urls http://10.97.0.$1:2379 \
     --listen-peer-urls http://10.97.0.$1:2380 --initial-advertise-peer-urls http://10.97.0.$1:2380 \
     --initial-cluster "$cluster" --initial-cluster-token "$token" --initial-cluster-state new \
     --heartbeat-interval 50 --election-timeout 250 --pre-vote \
     --logger zap --log-outputs stderr >"$work/n$1.log" 2>&1 &
-  echo $! >"$work/n$1.pid"
+  echo $! >"$work/n$1.pid" )
 }
 # req MEMBER PATH BODY [curl args...]: sets $code and $body
 req() {
@@ -190,6 +174,5 @@ else
 fi
 
 for i in 1 2 3; do kill -KILL "$(cat "$work/n$i.pid")" 2>/dev/null; done
-wait 2>/dev/null
 echo "etcd_gateway: $bad failed"
 [ $bad -eq 0 ]
