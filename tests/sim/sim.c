@@ -221,6 +221,7 @@ static void tr(struct sim *s, unsigned kind, unsigned node, unsigned peer, unsig
 	}
 }
 
+static void fail(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void fail(struct sim *s, const char *fmt, ...)
 {
 	if (s->failed)
