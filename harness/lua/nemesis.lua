@@ -2,10 +2,11 @@
 --
 -- A package is a table
 --   { kind = "partition",
---     start = function(env) -> value | nil, err   -- put the fault in force
---     stop  = function(env) -> value | nil, err   -- heal it (only when active)
---     final = function(env) -> value | nil         -- heal whatever is left,
+--     inject = function(env) -> value | nil, err  -- put the fault in force
+--     heal   = function(env) -> value | nil, err  -- heal it (only when active)
+--     final  = function(env) -> value | nil        -- heal whatever is left,
 --                                                 -- idempotent; value = what it healed
+--     prepare = function(env), node_env = function(env, node) -> {K=V}  (optional)
 --     active = false }
 -- env (built by the runner): nodes (node handles, see runner.lua), rand,
 -- adapter, http, opts (the plan options), status(node) (the adapter's status
@@ -174,7 +175,7 @@ register_partition("partition", function(env)
     end
   end
   local p = { kind = "partition", active = false }
-  function p.start(e)
+  function p.inject(e)
     local name = names[e.rand(1, #names)]
     local grudge = topologies[name](ids(e.nodes), e.rand, e)
     local ok, err = hx.net.partition(grudge)
@@ -183,7 +184,7 @@ register_partition("partition", function(env)
     hx.log("partition " .. name .. ": " .. hx.json.encode(grudge))
     return grudge
   end
-  function p.stop(e)
+  function p.heal(e)
     local ok, err = hx.net.heal()
     if not ok then return nil, err end
     p.active = false
@@ -217,7 +218,7 @@ end
 local function process_package(kind, inject, heal, in_fault_state)
   return function(env)
     local p = { kind = kind, active = false, targets = {} }
-    function p.start(e)
+    function p.inject(e)
       local hit = {}
       local errs = {}
       for _, node in ipairs(pick_targets(e, e.opts[kind .. "_targets"])) do
@@ -228,7 +229,7 @@ local function process_package(kind, inject, heal, in_fault_state)
       p.active, p.targets = true, hit
       return ids(hit)
     end
-    function p.stop(e)
+    function p.heal(e)
       local healed = {}
       for _, node in ipairs(p.targets) do
         local ok, err = heal(e, node)
@@ -293,7 +294,7 @@ register_clock("clock", function(env)
   function p.node_env(e, h)
     return { LD_PRELOAD = hx.root .. "/bin/librapat_clock.so", RAPAT_CLOCK_CTL = ctl_path(h) }
   end
-  function p.start(e)
+  function p.inject(e)
     local value = {}
     local hit = {}
     for _, node in ipairs(pick_targets(e, e.opts.clock_targets)) do
@@ -321,7 +322,7 @@ register_clock("clock", function(env)
     if not ok then hx.say("clock reset of " .. node.id .. " failed: " .. tostring(err)) end
     return ok
   end
-  function p.stop(e)
+  function p.heal(e)
     local healed = {}
     for _, node in ipairs(p.targets) do
       if reset(node) then healed[#healed + 1] = node.id end
@@ -360,7 +361,7 @@ function M.build(kinds, env)
   return pkgs
 end
 
--- The main-phase schedule: wait interval, start a fault of the next package
+-- The main-phase schedule: wait interval, inject a fault of the next package
 -- (in a seeded random order), wait interval, stop it; repeat. One fault at a time keeps every interval
 -- attributable to one cause.
 function M.schedule(pkgs, interval)

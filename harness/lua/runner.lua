@@ -87,6 +87,17 @@ function M.run(loaded)
     return handles[i]:spawn({ argv = cmd.argv, env = penv })
   end
 
+  -- The node tables double as node objects for plans and workloads
+  -- (wctx.nodes): id, ip, url, ... and kill/start/pause/resume/state. The
+  -- adapter sees the same tables; the methods are simply extra fields.
+  for i, n in ipairs(nodes) do
+    n.kill = function() return handles[i]:kill() end
+    n.start = function() return start_node(i) end
+    n.pause = function() return handles[i]:pause() end
+    n.resume = function() return handles[i]:resume() end
+    n.state = function() return handles[i].state end
+  end
+
   local ready_errors = {}
   local function node_ready(i)
     if adapter.ready then
@@ -256,14 +267,14 @@ function M.run(loaded)
       elseif op.package then
         local p = op.package
         if op.f:match("%-start$") then
-          local v, err = p.start(env)
+          local v, err = p.inject(env)
           if v ~= nil then record_fault(op.f, v)
           else
             hx.say(op.f .. " failed: " .. tostring(err))
             record_fault(p.kind .. "-failed", nil, tostring(err))
           end
         elseif p.active then
-          local v, err = p.stop(env)
+          local v, err = p.heal(env)
           if v ~= nil then record_fault(op.f, v)
           else hx.say(op.f .. " failed: " .. tostring(err)) end
         end
