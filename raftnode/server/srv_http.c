@@ -139,6 +139,55 @@ static struct srv_fwd_conn *fwd_conn(struct srv_node *n, const char *addr)
 	return fc;
 }
 
+/* Wait (bounded) for a leader instead of refusing at once: elections take
+ * an election timeout or two, and a request parked meanwhile usually
+ * succeeds. Nothing has been proposed, so expiring it is a clean 503. */
+static void park(struct srv_node *n, struct evhttp_request *req)
+{
+	struct srv_parked *p = calloc(1, sizeof *p);
+	if (!p) {
+		srv_http_reply_error(req, 503, "no_leader");
+		return;
+	}
+	uint64_t wait = 2ull * n->flags->election_timeout_ms;
+	if (wait > n->flags->request_timeout_ms / 2)
+		wait = n->flags->request_timeout_ms / 2;
+	p->req = req;
+	p->deadline = srv_now_ms() + wait;
+	p->next = n->parked;
+	n->parked = p;
+}
+
+static void handle(struct evhttp_request *req, void *arg);
+
+void srv_http_unpark(struct srv_node *n)
+{
+	if (!n->parked || !raft_leader(n->raft))
+		return;
+	struct srv_parked *list = n->parked;
+	n->parked = NULL;
+	while (list) {
+		struct srv_parked *p = list;
+		list = p->next;
+		handle(p->req, n); /* may park it again (leader lost meanwhile) */
+		free(p);
+	}
+}
+
+void srv_http_expire_parked(struct srv_node *n, uint64_t now)
+{
+	for (struct srv_parked **pp = &n->parked; *pp;) {
+		struct srv_parked *p = *pp;
+		if (now >= p->deadline) {
+			*pp = p->next;
+			srv_http_reply_error(p->req, 503, "no_leader");
+			free(p);
+		} else {
+			pp = &p->next;
+		}
+	}
+}
+
 static void forward(struct srv_node *n, struct evhttp_request *req)
 {
 	if (evhttp_find_header(evhttp_request_get_input_headers(req), FWD_HEADER)) {
@@ -147,7 +196,11 @@ static void forward(struct srv_node *n, struct evhttp_request *req)
 	}
 	raft_id leader = raft_leader(n->raft);
 	char addr[RAFT_ADDR_MAX];
-	if (!leader || leader == raft_id_of(n->raft) || srv_node_client_addr(n, leader, addr, sizeof addr) != 0) {
+	if (!leader) {
+		park(n, req);
+		return;
+	}
+	if (leader == raft_id_of(n->raft) || srv_node_client_addr(n, leader, addr, sizeof addr) != 0) {
 		srv_http_reply_error(req, 503, "no_leader");
 		return;
 	}
@@ -407,6 +460,12 @@ int srv_http_start(struct srv_node *n, char *err, size_t errlen)
 
 void srv_http_stop(struct srv_node *n)
 {
+	while (n->parked) {
+		struct srv_parked *p = n->parked;
+		n->parked = p->next;
+		srv_http_reply_error(p->req, 503, "no_leader");
+		free(p);
+	}
 	while (n->fwd) {
 		struct srv_fwd_conn *fc = n->fwd;
 		n->fwd = fc->next;

@@ -548,6 +548,7 @@ static void housekeeping_cb(evutil_socket_t fd, short what, void *arg)
 			batch_fail(n, b, 504, "timeout");
 	}
 	member_step(n);
+	srv_http_expire_parked(n, now);
 }
 
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
@@ -562,6 +563,9 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 static void after_iteration(struct srv_node *n)
 {
 	char err[512];
+	/* First, requests that waited for a leader (their proposals and reads
+	 * then join this iteration's batch). */
+	srv_http_unpark(n);
 	for (int round = 0; round < 8 && !n->stop; round++) {
 		issue_reads(n);
 		if (srv_wal_pending(n->wal)) {

@@ -68,6 +68,15 @@ struct srv_member_op {
 	uint64_t deadline;
 };
 
+/* A request that arrived while no leader was known: parked until one is
+ * (then handled again from the start) or until its deadline (503
+ * no_leader: nothing was proposed). */
+struct srv_parked {
+	struct srv_parked *next;
+	struct evhttp_request *req;
+	uint64_t deadline;
+};
+
 /* A pooled HTTP client connection to the leader, for forwarding. */
 struct srv_fwd_conn {
 	struct srv_fwd_conn *next;
@@ -106,6 +115,7 @@ struct srv_node {
 	struct srv_read_batch *batches;
 	struct srv_member_op *mop;
 	struct srv_fwd_conn *fwd;
+	struct srv_parked *parked;
 	/* bookkeeping */
 	bool config_dirty;       /* a CONFIG entry or snapshot may have changed peers */
 	bool stop;
@@ -125,6 +135,10 @@ void srv_node_destroy(struct srv_node *n);
 /* ---- shared between srv_node.c and srv_http.c ---- */
 int srv_http_start(struct srv_node *n, char *err, size_t errlen);
 void srv_http_stop(struct srv_node *n);
+/* Parked requests: handle them again once a leader is known (called after
+ * every loop iteration), refuse those past their deadline (housekeeping). */
+void srv_http_unpark(struct srv_node *n);
+void srv_http_expire_parked(struct srv_node *n, uint64_t now);
 /* Send a JSON reply (takes ownership of body). */
 void srv_http_reply(struct evhttp_request *req, int code, json_t *body);
 void srv_http_reply_error(struct evhttp_request *req, int code, const char *error);
