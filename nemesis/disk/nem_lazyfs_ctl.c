@@ -260,6 +260,12 @@ int nem_lazyfs_stop(pid_t pid, const char *mountpoint, int timeout_ms, char *err
 			snprintf(err, errlen, "lazyfs %s: did not exit within %d ms of SIGTERM; killed",
 			         mountpoint, timeout);
 			rc = -1;
+		} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			/* Also a daemon that had died before we asked. */
+			snprintf(err, errlen, "lazyfs %s: daemon ended with %s %d (see its log)", mountpoint,
+			         WIFEXITED(status) ? "status" : "signal",
+			         WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+			rc = -1;
 		}
 	}
 	/* Detach only what is still a FUSE mount there (a dead daemon's mount

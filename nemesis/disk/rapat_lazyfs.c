@@ -711,7 +711,8 @@ int main(int argc, char **argv)
 	printf("rapat-lazyfs: mounted %s (backing %s), control %s%s\n", mnt, backing ? backing : mnt, ctl,
 	       lazy_meta ? ", lazy metadata" : "");
 	fflush(stdout);
-	rc = fuse_loop_mt(f, NULL) == 0 ? 0 : 1;
+	/* > 0: ended by a signal (SIGTERM/SIGINT/SIGHUP: a clean stop). */
+	rc = fuse_loop_mt(f, NULL) < 0 ? 1 : 0;
 	shutdown(l.ctl_fd, SHUT_RDWR);
 	pthread_join(l.ctl_thread, NULL);
 	close(l.ctl_fd);
