@@ -216,8 +216,9 @@ struct raft_io {
 	/* Best effort, asynchronous, may drop. m and everything it points to are
 	 * valid only during the call: copy what you keep (raft_msg_copy). */
 	void (*send)(struct raft_io *io, const struct raft_msg *m);
-	/* Durably record term and vote before returning. Nonzero = failure
-	 * (the core then refuses to act on that term and returns RAFT_EIO). */
+	/* Durably record term and vote before returning. Nonzero is fatal:
+	 * the call in progress returns RAFT_EIO and the node stops (every later
+	 * call returns RAFT_ESHUTDOWN; the host restarts the process). */
 	int (*persist_vote)(struct raft_io *io, raft_term term, raft_id voted_for);
 	/* Append entries [first, first+n) to the durable log, first truncating
 	 * every entry >= first if present. Asynchronous: report durability with
@@ -238,7 +239,8 @@ struct raft_io {
 	int (*install_snapshot)(struct raft_io *io, const struct raft_snapshot_meta *meta, const struct raft_buf *data);
 	/* The leader needs the latest snapshot to send to a lagging follower.
 	 * The host fills meta+data by reference (the core does not free them),
-	 * valid until the next call into the host; nonzero if none. */
+	 * valid until the next call into the host; nonzero if none (the core
+	 * retries at the next heartbeat). */
 	int (*load_snapshot)(struct raft_io *io, struct raft_snapshot_meta *meta, struct raft_buf *data);
 	/* A ReadIndex request completed: the read registered with ctx may be
 	 * served once applied_index >= read_index. ok=false: leadership lost or
