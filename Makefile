@@ -4,6 +4,7 @@
 #   make            build everything (bin/)
 #   make run        install missing packages, build, run the default plan
 #   make test       install missing packages, build, run the whole suite
+#                   (and the fast tests again under ASan+UBSan)
 #   make test-fast  unit + simulator + checker tests only
 #   make SANITIZE=address,undefined test-fast   the same under ASan+UBSan
 #   make fuzz CC=clang    libFuzzer builds of every fuzz target
@@ -79,8 +80,11 @@ run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(BIN)/rapat run workloads/plans/default.lua $(RUN_ARGS)
 
+# The whole suite: everything in the default build, then the fast (pure)
+# tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
 test: deps
 	$(Q)$(MAKE) --no-print-directory test-all
+	$(Q)$(MAKE) --no-print-directory SANITIZE=address,undefined test-fast
 
 test-all: all
 	$(Q)$(TEST_ENV) tests/run.sh --suite all $(FAST_TESTS) $(INTEG_TESTS)

@@ -12,17 +12,20 @@ mkdir -p "$logdir"
 start_all=$(date +%s)
 for t in "$@"; do
   cmd=${t//:/ }
+  # Display name: the program's basename plus its arguments, so that one
+  # program run with different arguments gets distinct names and logs.
   name=$(basename "${cmd%% *}")
-  log="$logdir/$name.log"
+  [ "$cmd" != "${cmd%% *}" ] && name="$name ${cmd#* }"
+  log="$logdir/$(printf '%s' "$name" | tr -c 'A-Za-z0-9._-' '_').log"
   t0=$(date +%s.%N)
   # shellcheck disable=SC2086
   $cmd >"$log" 2>&1
   rc=$?
   dt=$(printf '%.1f' "$(echo "$(date +%s.%N) - $t0" | bc)")
   case $rc in
-    0)  pass=$((pass+1)); printf 'PASS  %-40s %6ss\n' "$name" "$dt";;
-    77) skip=$((skip+1)); printf 'SKIP  %-40s %6ss  %s\n' "$name" "$dt" "$(tail -n 1 "$log")";;
-    *)  fail=$((fail+1)); failed+=("$name"); printf 'FAIL  %-40s %6ss  (exit %d, log %s)\n' "$name" "$dt" "$rc" "$log"
+    0)  pass=$((pass+1)); printf 'PASS  %-50s %6ss\n' "$name" "$dt";;
+    77) skip=$((skip+1)); printf 'SKIP  %-50s %6ss  %s\n' "$name" "$dt" "$(tail -n 1 "$log")";;
+    *)  fail=$((fail+1)); failed+=("$name"); printf 'FAIL  %-50s %6ss  (exit %d, log %s)\n' "$name" "$dt" "$rc" "$log"
         tail -n 30 "$log" | sed 's/^/      | /';;
   esac
 done
