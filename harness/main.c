@@ -15,6 +15,7 @@
 #endif
 
 int hx_run_main(struct hx_cli *cli);
+int hx_report_main(int argc, char **argv);
 
 static const char usage_main[] =
 	"usage: rapat COMMAND ...\n"
@@ -23,6 +24,7 @@ static const char usage_main[] =
 	"                     [--db ADAPTER.lua] [--out DIR] [--set KEY=VALUE]...\n"
 	"  rapat check HISTORY [--model register|cas-register|kv] [--format auto|jsonl|edn]\n"
 	"                      [--time-limit S] [--json]\n"
+	"  rapat report RUN_DIR          rebuild report.html from a run directory\n"
 	"  rapat --help | rapat run --help\n"
 	"\n"
 	"Exit codes: 0 valid, 1 invalid, 2 usage/bad plan/bad input, 3 unknown,\n"
@@ -176,7 +178,9 @@ int main(int argc, char **argv)
 		return HX_EXIT_HARNESS;
 #endif
 	}
-	if (!strcmp(cmd, "campaign") || !strcmp(cmd, "report")) {
+	if (!strcmp(cmd, "report"))
+		return hx_report_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "campaign")) {
 		fprintf(stderr, "rapat: '%s' is not implemented in this build yet\n", cmd);
 		return HX_EXIT_USAGE;
 	}
