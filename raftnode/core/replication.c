@@ -298,8 +298,14 @@ int replication_recv_append(struct raft *r, const struct raft_msg *m)
 #ifndef RAFT_MUTANT_ANY
 			if (idx <= r->commit)
 				return RAFT_EINVAL;
+			/* Nor does a leader contradict what it already sent in
+			 * its term: its log is append-only (§5.3). */
+			if (idx <= r->leader_match)
+				return RAFT_EINVAL;
 #endif
 			log_truncate(&r->log, idx);
+			if (r->leader_match >= idx)
+				r->leader_match = idx - 1;
 			if (r->persisted >= idx)
 				r->persisted = idx - 1;
 			if (r->acked >= idx)
