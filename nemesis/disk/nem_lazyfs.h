@@ -47,7 +47,11 @@ struct nem_lazyfs_stats {
 
 /* Fork+exec the daemon and wait until it answers "ping" (mounted). *pid is
  * the daemon; the caller reaps it (nem_lazyfs_stop does). On failure the
- * daemon is killed and reaped. */
+ * daemon is killed and reaped. The daemon gets SIGTERM (a clean unmount)
+ * when the calling thread dies: call from a thread that lives for the run.
+ * A daemon killed outright (SIGKILL, e.g. with the lab's PID namespace)
+ * leaves a dead mount behind unless the mount lives in a mount namespace
+ * of the lab's own (see docs/nemesis.md). */
 int nem_lazyfs_start(const struct nem_lazyfs_opts *o, pid_t *pid, char *err, size_t errlen);
 
 /* Send one command line ("crash", "sync", "stats", "ping") and read the

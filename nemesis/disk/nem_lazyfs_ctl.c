@@ -11,6 +11,7 @@
 #include <string.h>
 #include <linux/close_range.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/statfs.h>
 #include <sys/time.h>
@@ -192,6 +193,10 @@ int nem_lazyfs_start(const struct nem_lazyfs_opts *o, pid_t *pid, char *err, siz
 		return -1;
 	}
 	if (p == 0) {
+		/* If the harness dies, the daemon unmounts cleanly instead of
+		 * leaving a dead mount (SIGTERM is handled by libfuse). Tied to the
+		 * forking thread: call this from a thread that lives for the run. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		int fd = open(o->log_path ? o->log_path : "/dev/null",
 		              O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 		int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);

@@ -83,7 +83,9 @@ int nem_shaper_start(const struct nem_shaper_opts *o, int netns_fd, pid_t *pid, 
 		return -1;
 	}
 	if (p == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		/* If the harness dies, the shaper removes its rule and releases
+		 * what it holds (tied to the forking thread). */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		int fd = open(o->log_path ? o->log_path : "/dev/null", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 		if (fd >= 0) {
 			dup2(fd, 1);

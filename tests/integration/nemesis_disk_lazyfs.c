@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -394,6 +395,26 @@ int main(void)
 	expect_file("keep3", (const uint8_t *)"K", 1);
 	expect_file("x", (const uint8_t *)"X", 1);
 	CHECK(nem_lazyfs_stop(lz, data_dir, 0, err, sizeof err) == 0, "%s", err);
+
+	/* Round 6: the process that started the daemon dies: the daemon gets
+	 * SIGTERM and unmounts by itself. */
+	o.lazy_metadata = 0;
+	pid_t starter = fork();
+	if (starter == 0) {
+		pid_t daemon_pid;
+		_exit(nem_lazyfs_start(&o, &daemon_pid, err, sizeof err) == 0 ? 0 : 1);
+	}
+	int sst;
+	waitpid(starter, &sst, 0);
+	CHECK(WIFEXITED(sst) && WEXITSTATUS(sst) == 0, "starter failed");
+	bool unmounted = false;
+	for (int i = 0; i < 1000 && !unmounted; i++) { /* up to 10 s */
+		struct statfs sf;
+		unmounted = statfs(data_dir, &sf) == 0 && sf.f_type != 0x65735546;
+		if (!unmounted)
+			usleep(10000);
+	}
+	CHECK(unmounted, "the daemon did not unmount after its starter died");
 
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
 	if (!failures && system(cmd) != 0)
