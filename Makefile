@@ -109,5 +109,6 @@ format:
 clean:
 	rm -rf build bin
 
+.SECONDARY:
 .PHONY: all deps run test test-all test-fast test-integ fuzz bench format clean
 -include $(shell find build -name '*.d' 2>/dev/null)
