@@ -18,7 +18,9 @@ struct chk_options {
 	double time_limit_s;    /* 0 = none */
 	size_t mem_limit_bytes; /* 0 = default (1 GiB); exceeding it ends in unknown */
 	unsigned threads;       /* 0 = auto (one per core, at most one per key) */
-	int search_only;        /* diagnostics: skip the read-from check, decide by search */
+	int search_only;        /* diagnostics: 1 = skip the read-from check, decide by search;
+	                           2 = also hash token counts instead of comparing them by
+	                           dominance (the fallback for many crashed values) */
 };
 
 /* Checks the history file at `path` for linearizability.

@@ -430,6 +430,7 @@ int chk_check_buffer(const char *name, const char *data, size_t len, const struc
 		.deadline = o->time_limit_s > 0 ? t0 + o->time_limit_s : 0,
 		.mem_limit = o->mem_limit_bytes ? o->mem_limit_bytes : DEFAULT_MEM_LIMIT,
 		.no_precheck = o->search_only != 0,
+		.no_pack = o->search_only >= 2,
 	};
 	struct part *parts = NULL;
 	size_t np = 0;

@@ -141,6 +141,7 @@ struct chk_limits {
 	atomic_int stop;            /* set when any partition is invalid */
 	atomic_ullong configs;      /* configurations explored (stats) */
 	bool no_precheck;           /* tests: search only, skip the read-from check */
+	bool no_pack;               /* tests: never pack token vectors (hash them) */
 };
 
 enum chk_verdict { CHK_V_VALID = 0, CHK_V_INVALID = 1, CHK_V_UNKNOWN = 3, CHK_V_STOPPED = 4 };

@@ -75,7 +75,7 @@ struct frame {
  * packed token vector), more (1 + index of further token vectors of the same
  * configuration in `extra`, 0 = none). Keeping the rare extra vectors out of
  * the table keeps probe runs short. */
-#define CACHE_MAX_VECTORS 8
+#define CACHE_MAX_VECTORS 1024
 
 struct cache {
 	uint64_t *slots;
@@ -103,6 +103,7 @@ struct search {
 	 * compared by dominance instead of being hashed: see cache_insert. */
 	bool packed;
 	uint8_t *cls_shift, *cls_width;
+	uint64_t guard; /* the top bit of every lane */
 	struct cache cache;
 	struct frame *stack;
 	size_t sp;
@@ -162,17 +163,13 @@ static void release(struct search *s, size_t bytes)
 	s->held -= bytes;
 }
 
-/* true if every token count in a is <= the one in b (a dominates b). */
-static bool tokens_le(const struct search *s, uint64_t a, uint64_t b)
+/* true if every token count in a is <= the one in b (a dominates b).
+ * Fields are lanes of equal width with a spare top bit (guard): b | guard
+ * minus a leaves every guard bit set iff no lane of a exceeds b's, and no
+ * borrow crosses lanes. */
+static inline bool tokens_le(const struct search *s, uint64_t a, uint64_t b)
 {
-	if (a == b)
-		return true;
-	for (size_t k = 0; k < s->ncls; k++) {
-		uint64_t mask = ((uint64_t)1 << s->cls_width[k]) - 1;
-		if (((a >> s->cls_shift[k]) & mask) > ((b >> s->cls_shift[k]) & mask))
-			return false;
-	}
-	return true;
+	return (((b | s->guard) - a) & s->guard) == s->guard;
 }
 
 /* Looks up configuration (lo, hi) with token vector u and records it.
@@ -496,22 +493,25 @@ static bool prepare(struct search *s, const uint32_t *ids, size_t n)
 	}
 	s->cls_start[s->ncls] = (uint32_t)ntok;
 	free(toks);
-	/* Pack the used-token vector if every class's count fits. */
+	/* Pack the used-token vector if every class's count fits in equal lanes
+	 * with one guard bit each (see tokens_le). */
 	s->cls_shift = malloc(s->ncls + 1);
 	s->cls_width = malloc(s->ncls + 1);
 	if (!s->cls_shift || !s->cls_width)
 		return false;
-	unsigned bits = 0;
+	unsigned w = 1;
 	for (size_t k = 0; k < s->ncls; k++) {
 		uint32_t cnt = s->cls_start[k + 1] - s->cls_start[k];
-		unsigned w = 1;
 		while (w < 32 && (cnt >> w))
 			w++;
-		s->cls_shift[k] = (uint8_t)(bits < 64 ? bits : 0);
-		s->cls_width[k] = (uint8_t)w;
-		bits += w;
 	}
-	s->packed = bits <= 64;
+	s->packed = s->ncls * (w + 1) <= 64 && !s->lim->no_pack;
+	s->guard = 0;
+	for (size_t k = 0; s->packed && k < s->ncls; k++) {
+		s->cls_shift[k] = (uint8_t)(k * (w + 1));
+		s->cls_width[k] = (uint8_t)w;
+		s->guard |= (uint64_t)1 << (k * (w + 1) + w);
+	}
 	return true;
 }
 

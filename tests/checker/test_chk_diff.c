@@ -43,6 +43,11 @@ static int generate(struct bop *ops, int *nkeys)
 	*nkeys = rnd(4) == 0 ? 2 : 1;
 	int clock[5] = {0};
 	bool simulate = rnd(2);
+	/* a third of the histories are crash-heavy with two values, so that
+	 * crashed writes (tokens) and their dominance cache get exercised */
+	bool crashy = rnd(3) == 0;
+	if (crashy)
+		n = 4 + (int)rnd(7);
 	int reg[2] = {-1, -1};
 	int pending_eff[16];
 	for (int i = 0; i < n; i++) {
@@ -60,6 +65,13 @@ static int generate(struct bop *ops, int *nkeys)
 		clock[p] = o->ret + 1;
 		unsigned s = rnd(10);
 		o->status = s < 7 ? B_OK : s < 9 ? B_INFO : B_FAIL;
+		if (crashy) {
+			o->status = s < 5 ? B_OK : s < 9 ? B_INFO : B_FAIL;
+			if (o->f == B_WRITE)
+				o->a = (int)rnd(2);
+			if (o->f == B_READ)
+				o->a = (int)rnd(3) - 1;
+		}
 		pending_eff[i] = o->call + (int)rnd((unsigned)(o->ret - o->call + 1));
 		(void)p;
 	}
@@ -174,7 +186,7 @@ int main(int argc, char **argv)
 		bool expect = true;
 		for (int k = 0; k < nkeys; k++)
 			expect &= brute_linearizable(ops, n, k);
-		for (int so = 0; so < 2; so++) {
+		for (int so = 0; so < 3; so++) {
 			struct chk_options o = {.model = "kv", .search_only = so};
 			char err[512];
 			json_t *r = NULL;
@@ -183,7 +195,7 @@ int main(int argc, char **argv)
 			int want = expect ? CHK_VALID : CHK_INVALID;
 			if (rc != want) {
 				printf("DISAGREE seed %llu (%s): brute force says %s, checker rc %d %s\n%s\n",
-				       seed, so ? "search only" : "with read-from check",
+				       seed, so == 2 ? "search only, hashed tokens" : so ? "search only" : "with read-from check",
 				       expect ? "valid" : "invalid", rc, rc == CHK_BAD_INPUT ? err : "",
 				       text);
 				disagree++;
