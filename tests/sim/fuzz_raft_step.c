@@ -175,7 +175,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		/* Invariants visible from outside. */
 		if (raft_current_term(r) < last_term || raft_commit_index(r) > raft_last_index(r) ||
-		    raft_applied_index(r) > raft_commit_index(r) || raft_applied_index(r) != f.applied)
+		    raft_applied_index(r) > raft_commit_index(r) || raft_applied_index(r) != f.applied ||
+		    raft_persisted_index(r) > raft_last_index(r) || raft_snapshot_index(r) > raft_applied_index(r) ||
+		    raft_last_term(r) > raft_current_term(r))
 			abort();
 		last_term = raft_current_term(r);
 	}
