@@ -185,7 +185,7 @@ int main(int argc, char **argv)
 	o.clients[0] = 1;
 	o.clients[1] = 32;
 	o.n_clients = 2;
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) { /* every flag takes one value (--help aside) */
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(a, "--help") == 0) {
 			usage(stdout);
@@ -220,7 +220,6 @@ int main(int argc, char **argv)
 		} else {
 			return bad(a, v);
 		}
-		i++;
 	}
 	if (!o.n_endpoints)
 		return bad("--endpoints", NULL);
