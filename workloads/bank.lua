@@ -76,9 +76,9 @@ end
 -- The value the recorded `init` op carries: the opening accounts.
 function M.init_value(o) return M.opening(o) end
 
--- sleep(seconds) is how setup waits between attempts (nil: no waiting).
-function M.setup(call, o, sleep)
-  local c = casloop.init(call, o.key, M.opening(o), nil, sleep)
+-- pace: how setup waits and when it gives up (workloads/lib/casloop.lua, init).
+function M.setup(call, o, pace)
+  local c = casloop.init(call, o.key, M.opening(o), pace)
   if c.type ~= "ok" then
     return nil, string.format("%s: setup: creating %s: %s %s", NAME, o.key, c.type, tostring(c.error))
   end

@@ -55,9 +55,9 @@ end
 
 function M.init_value() return 0 end
 
--- sleep(seconds) is how setup waits between attempts (nil: no waiting).
-function M.setup(call, o, sleep)
-  local c = casloop.init(call, o.key, 0, nil, sleep)
+-- pace: how setup waits and when it gives up (workloads/lib/casloop.lua, init).
+function M.setup(call, o, pace)
+  local c = casloop.init(call, o.key, 0, pace)
   if c.type ~= "ok" then
     return nil, string.format("%s: setup: creating %s: %s %s", NAME, o.key, c.type, tostring(c.error))
   end

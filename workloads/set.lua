@@ -57,10 +57,10 @@ end
 local function shard_key(o, i) return o.key_prefix .. "/" .. i end
 
 -- Before the run, once: every shard exists and holds an array.
--- sleep(seconds) is how setup waits between attempts (nil: no waiting).
-function M.setup(call, o, sleep)
+-- pace: how setup waits and when it gives up (workloads/lib/casloop.lua, init).
+function M.setup(call, o, pace)
   for i = 0, o.shards - 1 do
-    local c = casloop.init(call, shard_key(o, i), json.array({}), nil, sleep)
+    local c = casloop.init(call, shard_key(o, i), json.array({}), pace)
     if c.type ~= "ok" then
       return nil, string.format("%s: setup: creating %s: %s %s", NAME, shard_key(o, i), c.type, tostring(c.error))
     end

@@ -158,6 +158,22 @@ T.case("init op: invoke runs setup once and records the opening state", function
   T.eq(store.data.bank.a1, 3, "not reset")
 end)
 
+T.case("setup: paced retries that give up at the deadline", function()
+  local casloop = require("workloads.lib.casloop")
+  local clock, slept = 0, {}
+  local pace = { sleep = function(s) slept[#slept + 1] = s; clock = clock + s end,
+                 now = function() return clock end, deadline = 2 }
+  local store = fakedb.store({ p_fail = 1 }) -- never a leader
+  local c = casloop.init(store.call, "k", 0, pace)
+  T.eq(c.type, "fail", "gave up")
+  T.truthy(clock >= 2 and clock < 3, "stopped at the deadline: " .. clock)
+  T.eq(slept[1], 0.05, "first wait")
+  T.truthy(slept[#slept] <= 0.5, "waits grow to 0.5 s at most")
+  local calls = fakedb.store({ p_fail = 1 })
+  casloop.init(calls.call, "k", 0, nil, 7)
+  T.eq(calls.calls, 7, "without pace: `attempts` tries")
+end)
+
 T.case("harness entry points: generator(opts, wctx) and check(args) on a history file", function()
   local json = require("workloads.lib.json")
   local w = require("workloads.set")

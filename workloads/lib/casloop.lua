@@ -66,13 +66,15 @@ function M.update(call, key, fn, retries)
 end
 
 -- Makes key exist with value `initial` unless it already holds something,
--- trying up to `attempts` times (default 25, about 10 s with the sleeps) through fail and info answers,
--- calling sleep(seconds) between attempts when given (the cluster may still
--- be electing its first leader). Setup runs before any workload operation,
--- so repeating the same write cannot undo anybody's update. Used once, by
--- one process: two concurrent initialisers could overwrite each other's
--- later updates.
-function M.init(call, key, initial, attempts, sleep)
+-- retrying through fail and info answers (the cluster may still be electing
+-- its first leader). Setup runs before any workload operation, so repeating
+-- the same write cannot undo anybody's update. Used once, by one process:
+-- two concurrent initialisers could overwrite each other's later updates.
+-- pace (optional) = {sleep = fn(s), now = fn() -> s, deadline = s}: sleep
+-- between attempts (growing to 0.5 s), and give up once now() passes the
+-- deadline; without it, `attempts` (default 25) tries back to back.
+function M.init(call, key, initial, pace, attempts)
+  pace = pace or {}
   local last
   for i = 1, attempts or 25 do
     local cur, rc = M.read(call, key)
@@ -84,7 +86,8 @@ function M.init(call, key, initial, attempts, sleep)
     else
       last = rc
     end
-    if sleep then sleep(math.min(0.05 * i, 0.5)) end
+    if pace.now and pace.deadline and pace.now() >= pace.deadline then break end
+    if pace.sleep then pace.sleep(math.min(0.05 * i, 0.5)) end
   end
   return { type = last.type, error = last.error }
 end

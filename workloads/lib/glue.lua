@@ -46,18 +46,21 @@ local function with_via(wl, o, op)
   return op
 end
 
--- How setup waits between attempts: hx.sleep inside the harness (it yields
--- the client's coroutine), nothing outside.
-local function sleeper()
+-- How setup waits between attempts and when it gives up: inside the
+-- harness hx.sleep (it yields the client's coroutine) and a budget of
+-- SETUP_BUDGET_S seconds for the whole setup; outside, no waiting.
+M.SETUP_BUDGET_S = 10
+local function pacer()
   local ok, hx = pcall(require, "hx")
-  return ok and type(hx) == "table" and hx.sleep or nil
+  if not ok or type(hx) ~= "table" or not hx.sleep or not hx.now then return nil end
+  return { sleep = hx.sleep, now = hx.now, deadline = hx.now() + M.SETUP_BUDGET_S }
 end
 
 -- The completion of a workload's `init` op: its setup, recorded in the
 -- history so that checkers (bank) see the opening state. Workloads call it
 -- from invoke for f == "init".
 function M.init(wl, call, o)
-  local done, err = wl.setup(call, o, sleeper())
+  local done, err = wl.setup(call, o, pacer())
   if done then return { type = "ok", value = wl.init_value and wl.init_value(o) or nil } end
   -- Setup may have written before it gave up: not a definite failure.
   return { type = "info", error = tostring(err) }
