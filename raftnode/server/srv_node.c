@@ -406,19 +406,22 @@ static void sync_peers(struct srv_node *n)
 static void maybe_snapshot(struct srv_node *n)
 {
 	raft_index base = n->have_snap ? n->snap.meta.last_index : 0;
-	if (n->applied < base + n->flags->snapshot_threshold)
+	if (n->applied < base + n->flags->snapshot_threshold || n->applied == n->snap_failed_at)
 		return;
 	char err[512];
 	struct srv_snap s = {0};
 	raft_index idx = n->applied;
 	int rc = raft_snapshot_meta_at(n->raft, idx, &s.meta);
 	if (rc != 0) {
+		/* Not retried until more is applied: no log line per iteration. */
+		n->snap_failed_at = idx;
 		SRV_WARN("snapshot at %" PRIu64 ": %s", idx, raft_strerror(rc));
 		return;
 	}
 	char *data;
 	size_t len;
 	if (srv_kv_dump(n->kv, &data, &len, err, sizeof err) != 0) {
+		n->snap_failed_at = idx;
 		raft_config_free(&s.meta.config);
 		SRV_WARN("snapshot at %" PRIu64 ": %s", idx, err);
 		return;

@@ -107,6 +107,7 @@ struct srv_node {
 	raft_index applied;
 	struct srv_snap snap;    /* newest snapshot (meta + data), for load_snapshot */
 	bool have_snap;
+	raft_index snap_failed_at; /* applied index of the last failed attempt */
 	/* client operations */
 	uint64_t reqid_base, reqid_seq, read_seq;
 	struct srv_pending *pending;

@@ -21,7 +21,13 @@
 
 #define BACKOFF_MIN_MS 50
 #define BACKOFF_MAX_MS 1000
-#define SEND_QUEUE_CAP (96u << 20) /* bytes queued to one peer before we drop */
+#define SEND_QUEUE_CAP (16u << 20) /* bytes queued to one peer before we drop */
+/* A partition that drops packets silently leaves a TCP connection looking
+ * alive for many minutes while our frames pile up in it. The kernel aborts
+ * a connection whose data stays unacknowledged this long (and probes idle
+ * ones), so we reconnect instead of delivering a backlog of stale frames
+ * after the heal. */
+#define TCP_STALL_MS 5000
 
 struct peer {
 	struct srv_transport *t;
@@ -63,10 +69,16 @@ static struct bufferevent *transport_bev(struct srv_transport *t, evutil_socket_
 	return bufferevent_socket_new(t->base, fd, BEV_OPT_CLOSE_ON_FREE);
 }
 
-static void set_nodelay(evutil_socket_t fd)
+static void tune_socket(evutil_socket_t fd)
 {
-	int one = 1;
+	int one = 1, idle = 2, intvl = 1, cnt = 3;
+	unsigned stall = TCP_STALL_MS;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &stall, sizeof stall);
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
 }
 
 static int parse_addr(const char *addr, struct sockaddr_storage *sa, int *salen)
@@ -102,7 +114,8 @@ static void peer_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED) {
 		char err[256];
 		struct srv_transport *t = p->t;
-		set_nodelay(bufferevent_getfd(bev));
+		tune_socket(bufferevent_getfd(bev));
+		bufferevent_set_timeouts(bev, NULL, NULL); /* connected: the kernel watches stalls */
 		t->scratch.len = 0;
 		if (srv_wire_encode_hello(t->self, p->id, t->advertise, &t->scratch, err, sizeof err) == 0)
 			bufferevent_write(bev, t->scratch.p, t->scratch.len);
@@ -111,7 +124,9 @@ static void peer_event_cb(struct bufferevent *bev, short what, void *arg)
 		SRV_INFO("peer n%" PRIu64 " (%s): connected", p->id, p->addr);
 		return;
 	}
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+	if (what & BEV_EVENT_TIMEOUT) {
+		peer_down(p, "connect timed out");
+	} else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
 		int e = EVUTIL_SOCKET_ERROR();
 		peer_down(p, (what & BEV_EVENT_EOF) ? "closed by peer" : evutil_socket_error_to_string(e));
 	}
@@ -140,6 +155,10 @@ static void peer_dial(struct peer *p)
 	}
 	bufferevent_setcb(p->bev, peer_read_cb, NULL, peer_event_cb, p);
 	bufferevent_enable(p->bev, EV_READ | EV_WRITE);
+	/* Bound the connect: SYNs into a silent partition would otherwise be
+	 * retried by the kernel for minutes, long after the heal. */
+	struct timeval ct = {1, 0};
+	bufferevent_set_timeouts(p->bev, NULL, &ct);
 	if (bufferevent_socket_connect(p->bev, (struct sockaddr *)&p->sa, p->salen) != 0)
 		peer_down(p, "connect failed");
 }
@@ -336,7 +355,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		evutil_closesocket(fd);
 		return;
 	}
-	set_nodelay(fd);
+	tune_socket(fd);
 	in->t = t;
 	in->bev = transport_bev(t, fd);
 	if (!in->bev) {
