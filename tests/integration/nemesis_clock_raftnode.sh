@@ -26,6 +26,9 @@ cleanup() {
   rm -rf "$dir"
 }
 trap cleanup EXIT
+# Private copies: a rebuild in bin/ during the test must not break it.
+cp "$BIN/raftnode" "$BIN/librapat_clock.so" "$BIN/rapat-clock" "$dir/" || exit 1
+BIN=$dir
 
 peers=n1=127.0.0.1:17101/127.0.0.1:18101,n2=127.0.0.1:17102/127.0.0.1:18102,n3=127.0.0.1:17103/127.0.0.1:18103
 for i in 1 2 3; do

@@ -28,6 +28,8 @@ cleanup() {
   rm -rf "$dir"
 }
 trap cleanup EXIT
+# A private copy: a rebuild of bin/raftnode during the test must not break it.
+cp "$BIN/raftnode" "$dir/raftnode" || exit 1
 
 ctl() { "$BIN/rapat-lazyfs" --ctl "$dir/ctl.sock" --command "$1"; }
 
@@ -39,7 +41,7 @@ start_lazyfs() {
 }
 
 start_node() { # $1 = always|never
-  "$BIN/raftnode" --id n1 --listen-peer 127.0.0.1:17101 --listen-client 127.0.0.1:18101 \
+  "$dir/raftnode" --id n1 --listen-peer 127.0.0.1:17101 --listen-client 127.0.0.1:18101 \
     --data-dir "$dir/data/n1" --peers n1=127.0.0.1:17101/127.0.0.1:18101 --fsync "$1" \
     --election-timeout 150 --heartbeat 30 >>"$dir/raftnode.log" 2>&1 & rn=$!
   for _ in $(seq 400); do
