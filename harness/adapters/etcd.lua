@@ -5,8 +5,8 @@
 -- behind them (tests/integration/etcd_gateway.sh re-checks them on a real
 -- cluster).
 --
--- Options, read from cluster.options (the plan's options; values given with
--- --set may arrive as strings); the defaults are in adapter.options below:
+-- Options: plan keys (cluster.options), defaults in adapter.options below;
+-- accepted as Lua values or as strings:
 --   etcd_heartbeat_ms  --heartbeat-interval
 --   etcd_election_ms   --election-timeout (etcd wants >= 5 heartbeats)
 --   pre_vote           --pre-vote; false reproduces etcd 3.4's own default,
@@ -28,9 +28,6 @@ local ADAPTER = "harness/adapters/etcd.lua"
 -- has the same text, which CAS below depends on). The harness puts the
 -- repository root on package.path; standalone tests do the same.
 local json = require("workloads.lib.json")
-
--- This file, for variant() to load fresh copies of it.
-local SELF = debug.getinfo(1, "S").source:gsub("^@", "")
 
 -- JSON null as the harness spells it (hx.null, a light userdata) or as the
 -- workloads do (json.null): no workload value is otherwise a userdata.
@@ -94,10 +91,9 @@ end
 
 -- ---------------------------------------------------------------- options
 
--- Defaults of the options above. Declared on the adapter (adapter.options)
--- so that a harness that merges adapter options into the plan's known keys
--- can type and check --set values; a variant adapter (etcd_serializable.lua)
--- changes them.
+-- Defaults of the options above, declared as adapter.options: the plan
+-- loader makes them plan keys, typed by these defaults, so that plans and
+-- --set can give them (e.g. --db etcd --set reads=serializable).
 local DEFAULTS = {
   etcd_heartbeat_ms = 50,
   etcd_election_ms = 500,
@@ -517,21 +513,6 @@ end
 -- etcd logs to stderr, which the harness already keeps as the node's log.
 function adapter.log_files(node)
   return {}
-end
-
--- A fresh copy of this adapter (its own state) named `name`, with some
--- option defaults changed: what the variant files (etcd_serializable.lua,
--- etcd_defaults.lua) are, while adapter options cannot be given with --set.
-function adapter.variant(name, options)
-  local chunk, err = loadfile(SELF)
-  if not chunk then error(ADAPTER .. ": variant: cannot reload " .. SELF .. ": " .. tostring(err), 0) end
-  local fresh = chunk()
-  fresh.name = name
-  for k, v in pairs(options or {}) do
-    if DEFAULTS[k] == nil then error(string.format("%s: variant %s: unknown option %q", ADAPTER, name, k), 0) end
-    fresh.options[k] = v
-  end
-  return fresh
 end
 
 -- Pure pieces, exposed for tests/adapters/etcd_test.lua only.

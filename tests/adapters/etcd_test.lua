@@ -332,31 +332,14 @@ check("remove_member of an unknown node: false", ok == false and err:find("n9"),
 
 eq("log_files: stderr only", #adapter.log_files(node), 0)
 
--- defaults and the serializable variant -------------------------------------
-eq("adapter.options declares the defaults", adapter.options.reads .. " " .. adapter.options.etcd_election_ms, "linearizable 500")
-local ser = dofile(root .. "/harness/adapters/etcd_serializable.lua")
-eq("variant: name", ser.name, "etcd-serializable")
-eq("variant: reads default", ser.options.reads, "serializable")
-ser.start(node, { nodes = nodes, seed = 1, options = {} })
-h = mock({ { status = 200, body = { header = HDR } } })
-ser.invoke(node, h, { f = "read" })
-eq("variant: reads are serializable without options", h.sent(1).serializable, true)
-ser.start(node, { nodes = nodes, seed = 1, options = { reads = "linearizable" } })
-h = mock({ { status = 200, body = { header = HDR } } })
-ser.invoke(node, h, { f = "read" })
-check("variant: an explicit option still wins", h.sent(1).serializable == nil)
-eq("variant does not change the base adapter", adapter.options.reads, "linearizable")
-raises("variant: an unknown option is refused", function() adapter.variant("x", { raeds = "serializable" }) end,
-  "harness/adapters/etcd.lua: variant x: unknown option \"raeds\"")
-ser.start(node, { nodes = nodes, seed = 1, options = {} })
-h = mock({ { status = 200, body = { header = HDR } } })
-adapter.invoke(node, h, { f = "read" })
-check("variant: its state is its own (the base adapter still reads linearizably)", h.sent(1).serializable == nil)
-local dflt = dofile(root .. "/harness/adapters/etcd_defaults.lua")
-local dcmd = dflt.start(node, { nodes = nodes, seed = 1, options = {} })
-local dargs = table.concat(dcmd.argv, " ")
-check("etcd_defaults: etcd's own timers and no pre-vote",
-  dargs:find("--heartbeat-interval 100 --election-timeout 1000 --pre-vote=false", 1, true) ~= nil, dargs)
+-- option defaults, as the plan loader sees them ------------------------------
+eq("adapter.options declares the defaults", adapter.options, {
+  etcd_binary = "/usr/bin/etcd", etcd_election_ms = 500, etcd_heartbeat_ms = 50, etcd_token = "",
+  pre_vote = true, reads = "linearizable" })
+local _, flb = argv_of(node, { nodes = nodes, seed = 1, options = { pre_vote = false, etcd_heartbeat_ms = 100,
+  etcd_election_ms = 1000 } })
+eq("options as typed plan values (etcd's own settings)", flb["heartbeat-interval"] .. " " .. flb["election-timeout"]
+  .. " " .. flb["pre-vote"], "100 1000 false")
 local _, flr = argv_of(node, { nodes = nodes, seed = 5, options = {}, run_dir = "/store/x/1" })
 local _, flr2 = argv_of(node, { nodes = nodes, seed = 5, options = {}, run_dir = "/store/x/2" })
 check("token: from cluster.run_dir when given", flr["initial-cluster-token"] ~= flr2["initial-cluster-token"])

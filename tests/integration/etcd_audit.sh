@@ -8,8 +8,8 @@
 #    read in the counterexample. One run can in principle miss it, so up to
 #    STALE_SEEDS seeds are tried; the test prints how many it took.
 # 4. Broken adapters: a start command that exits at once and a server that
-#    answers garbage end with exit 4 and name the node; a bad adapter option
-#    ends with exit 2 and names the option.
+#    answers garbage end with exit 4 and name the node; bad adapter options
+#    given with --set end with exit 2 and name the option.
 # Partitions need the nemesis network library; while this build of rapat
 # lacks it (plan validation says "not available in this build"), the audits
 # run with kill and pause only and the test says so on its output.
@@ -97,11 +97,17 @@ rc=$?
 [ $rc -eq 4 ] || fail "server answering garbage: exit $rc, want 4"
 grep -q "node n[0-9]* not ready after 5 s" "$tmp/bad_garbage.log" || fail "server answering garbage: no 'not ready' message"
 
-run bad-option "$tmp/bad_option" "$root/tests/integration/harness_short.lua" --db "$root/tests/integration/etcd_bad_option.lua"
+run bad-option "$tmp/bad_option" "$root/tests/integration/harness_short.lua" --db etcd --set etcd_election_ms=100
 rc=$?
 [ $rc -eq 2 ] || fail "bad adapter option: exit $rc, want 2"
 grep -q "harness/adapters/etcd.lua: cluster.options.etcd_election_ms" "$tmp/bad_option.log" \
   || fail "bad adapter option: the message does not name the adapter file and option"
+
+run bad-reads "$tmp/bad_reads" "$root/tests/integration/harness_short.lua" --db etcd --set reads=stale
+rc=$?
+[ $rc -eq 2 ] || fail "bad reads mode: exit $rc, want 2"
+grep -q 'cluster.options.reads must be "linearizable" or "serializable", got "stale"' "$tmp/bad_reads.log" \
+  || fail "bad reads mode: the message does not name the option and value"
 
 if [ $fails -ne 0 ]; then
   cp -r "$tmp" "$tmp.kept"; echo "$fails failed (run directories kept in $tmp.kept)"; exit 1

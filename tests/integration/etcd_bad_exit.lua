@@ -1,5 +1,5 @@
 -- tests/integration/etcd_bad_exit.lua — a broken etcd adapter for tests: its start command exits at once (an unknown flag), so rapat must end with exit 4 and say why.
-local adapter = require("harness.adapters.etcd").variant("etcd-bad-exit")
+local adapter = require("harness.adapters.etcd")
 local start = adapter.start
 adapter.start = function(node, cluster)
   local cmd = start(node, cluster)

@@ -1,15 +1,16 @@
 -- workloads/plans/etcd_stale.lua — audits etcd 3.4's serializable reads under partitions: members cut off from the leader serve stale values; expected INVALID.
 --
--- System: 5 etcd members through harness/adapters/etcd_serializable.lua
--- (reads carry "serializable": true and no hasleader header, as etcd's own
--- client sends them: each member answers from its local state). Faults:
+-- System: 5 etcd members through harness/adapters/etcd.lua with reads =
+-- "serializable" (reads carry "serializable": true and no hasleader header,
+-- as etcd's own client sends them: each member answers from its local state). Faults:
 -- partitions isolating one node or the leader, every 5 s; clients are spread
 -- over all nodes, so those bound to the cut-off member keep reading its old
 -- value while the majority commits new writes. The linearizability checker
 -- must reject the history and show the stale read in its counterexample.
 return {
   name = "etcd_stale",
-  db = "etcd_serializable",
+  db = "etcd",
+  reads = "serializable",
   nodes = 5,
   workload = "register",
   concurrency = 10,
