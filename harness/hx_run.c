@@ -4,6 +4,7 @@
 #include "harness/hx_util.h"
 #include "harness/hx_json.h"
 #include "harness/hx_net.h"
+#include "harness/hx_tls.h"
 #include "harness/lab.h"
 
 #include <curl/curl.h>
@@ -160,7 +161,7 @@ static json_t *build_results(struct hx_run *run, json_t *checkers, const char *v
 	json_object_set_new(r, "seed", json_integer(run->seed));
 	json_object_set_new(r, "nodes", json_integer(run->n_nodes));
 	json_object_set_new(r, "duration_s", json_real((double)(long long)(duration * 10 + 0.5) / 10));
-	json_object_set_new(r, "tls", json_false());
+	json_object_set_new(r, "tls", json_boolean(run->tls));
 	struct hx_counts *c = &run->hist.counts;
 	json_object_set_new(r, "ops", json_pack("{s:I, s:I, s:I, s:I}", "invoke", (json_int_t)c->invoke,
 	                                        "ok", (json_int_t)c->ok, "fail", (json_int_t)c->fail,
@@ -298,11 +299,59 @@ static int load_plan(struct hx_run *run)
 		lua_pushinteger(L, run->seed);
 		lua_setfield(L, -2, "seed");
 	}
+	lua_getfield(L, -1, "tls");
+	run->tls = lua_toboolean(L, -1);
+	lua_pop(L, 1);
 	lua_getfield(L, -1, "time_limit");
 	run->time_limit = lua_tonumber(L, -1);
 	lua_getfield(L, -2, "nodes");
 	run->n_nodes = (unsigned)lua_tointeger(L, -1);
 	lua_pop(L, 4);
+	return 0;
+}
+
+/* With tls = true: the run's CA and certificates in <run>/tls, published to
+ * Lua as hx.tls = {ca, client = {cert, key}, nodes = {id = {cert, key}}}. */
+static int make_tls(struct hx_run *run, char *err, size_t errlen)
+{
+	const char *names[64], *ips[64];
+	struct hx_tls_ident node[64], client;
+	char dir[PATH_MAX + 8], ca[PATH_MAX];
+	for (unsigned i = 0; i < run->n_nodes; i++) {
+		names[i] = run->nodes[i].id;
+		ips[i] = run->nodes[i].ip;
+	}
+	hx_fmt(dir, sizeof dir, "%s/tls", run->run_dir);
+	uint64_t t0 = hx_now_ns();
+	if (hx_tls_make(dir, names, ips, run->n_nodes, ca, sizeof ca, node, &client, err, errlen) != 0)
+		return -1;
+	hx_log(run, false, "tls: CA and %u node certificates in %s (%.0f ms)", run->n_nodes, dir,
+	       (double)(hx_now_ns() - t0) / 1e6);
+	lua_State *L = run->L;
+	lua_getglobal(L, "require");
+	lua_pushliteral(L, "hx");
+	lua_call(L, 1, 1);
+	lua_newtable(L);
+	lua_pushstring(L, ca);
+	lua_setfield(L, -2, "ca");
+	lua_createtable(L, 0, 2);
+	lua_pushstring(L, client.cert);
+	lua_setfield(L, -2, "cert");
+	lua_pushstring(L, client.key);
+	lua_setfield(L, -2, "key");
+	lua_setfield(L, -2, "client");
+	lua_newtable(L);
+	for (unsigned i = 0; i < run->n_nodes; i++) {
+		lua_createtable(L, 0, 2);
+		lua_pushstring(L, node[i].cert);
+		lua_setfield(L, -2, "cert");
+		lua_pushstring(L, node[i].key);
+		lua_setfield(L, -2, "key");
+		lua_setfield(L, -2, run->nodes[i].id);
+	}
+	lua_setfield(L, -2, "nodes");
+	lua_setfield(L, -2, "tls");
+	lua_pop(L, 1);
 	return 0;
 }
 
@@ -610,6 +659,10 @@ int hx_run_main(struct hx_cli *cli)
 		}
 	}
 	hx_lua_set_nodes(run);
+	if (run->tls && make_tls(run, reason, sizeof reason) != 0) {
+		hx_log(run, true, "%s", reason);
+		goto results;
+	}
 	{
 		/* The seeded random source every plan/nemesis choice draws from. */
 		lua_State *L = run->L;

@@ -86,6 +86,7 @@ struct hx_run {
 	char fatal[1024];        /* a harness failure (exit 4) */
 	long long seed;
 	double time_limit;
+	bool tls;                /* plan option tls: certificates in <run>/tls */
 	double started_wall;     /* for duration_s */
 	char progress_status[256];
 };

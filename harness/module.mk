@@ -3,7 +3,7 @@
 # `make harness` builds only this module.
 
 HX_SRCS := harness/hx_json.c harness/hx_history.c harness/hx_http.c harness/hx_lua.c \
-           harness/hx_nodes.c harness/hx_net.c harness/hx_check.c harness/hx_clock.c harness/hx_run.c
+           harness/hx_nodes.c harness/hx_net.c harness/hx_check.c harness/hx_clock.c harness/hx_tls.c harness/hx_run.c
 HX_OBJS := $(HX_SRCS:%.c=$(BUILD)/%.o)
 HX_LIB := $(BUILD)/libharness.a
 OBJS_ALL += $(HX_OBJS) $(BUILD)/harness/main.o
@@ -26,7 +26,7 @@ $(HX_FEATURE_OBJS): $(HX_FEATURES_FILE)
 # Deferred (=): CHECKER_LIB / NEM_NET_LIB come from fragments included later.
 HX_OPT_LIBS = $(if $(HX_HAVE_CHECKER),$(CHECKER_LIB)) $(if $(HX_HAVE_NEM),$(NEM_NET_LIB)) \
               $(if $(HX_HAVE_CLOCK),$(NEM_CLOCK_OBJS))
-HX_LIBS := $(call pkglibs,lua5.4 libcurl libevent jansson) -lm -lpthread
+HX_LIBS := $(call pkglibs,lua5.4 libcurl libevent jansson openssl) -lm -lpthread
 
 $(HX_LIB): $(HX_OBJS)
 	@mkdir -p $(dir $@)
@@ -45,7 +45,7 @@ HX_FAKE := $(BUILD)/tests/integration/fake_v1
 $(HX_FAKE): $(BUILD)/tests/integration/fake_v1.o
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,libevent jansson)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,libevent libevent_openssl jansson openssl)
 
 # Unit tests (pure): compiled against the harness objects directly.
 HX_UNIT := $(BUILD)/tests/unit/test_hx_json $(BUILD)/tests/unit/test_hx_history \

@@ -28,6 +28,7 @@ M.CORE = {
   clock_targets    = { "one,minority",     "whose clock a clock fault moves" },
   clock_faults     = { "bump,rate",        "clock faults to pick from: bump (step), rate (fast/slow)" },
   checkers         = { "linearizable",     "comma list of checkers (the workload runs them)" },
+  tls              = { false,              "mutual TLS: the harness makes a CA and certificates (node.tls for the adapter)" },
   check_time_limit = { 120,                "seconds the checker may search before it says unknown" },
   op_timeout       = { 5,                  "seconds before a client request is abandoned (info)" },
   start_timeout    = { 30,                 "seconds the nodes get to become ready" },

@@ -13,7 +13,18 @@ local client_v1 = require("client_v1")
 
 local M = {}
 
+-- The http object adapters and the v1 client use: hx.http.request, plus
+-- the run's client certificate and CA when the plan asks for mutual TLS.
 local http = { request = hx.http.request }
+local function use_tls(tls)
+  http.request = function(t)
+    if t.ca_file == nil then t.ca_file = tls.ca end
+    if t.cert_file == nil then t.cert_file = tls.client.cert end
+    if t.key_file == nil then t.key_file = tls.client.key end
+    return hx.http.request(t)
+  end
+  client_v1.request = http.request
+end
 
 local function tail(path, n)
   local f = io.open(path, "r")
@@ -45,6 +56,14 @@ function M.run(loaded)
                  data_dir = h.data_dir, log_path = h.log_path, index = i }
     handles[i] = h
     by_id[h.id] = i
+  end
+  if opts.tls then
+    if not hx.tls then harness_error("tls: no certificates were made") end
+    use_tls(hx.tls)
+    for _, n in ipairs(nodes) do
+      n.tls = { ca = hx.tls.ca, cert = hx.tls.nodes[n.id].cert, key = hx.tls.nodes[n.id].key,
+                client_cert = hx.tls.client.cert, client_key = hx.tls.client.key }
+    end
   end
   local cluster = { nodes = nodes, seed = hx.seed, options = opts, root = hx.root, run_dir = hx.run_dir }
   for _, n in ipairs(nodes) do
@@ -105,7 +124,7 @@ function M.run(loaded)
       if not ok then ready_errors[i] = aname .. ": ready(" .. nodes[i].id .. ") failed: " .. tostring(r) end
       return ok and r
     end
-    local status = hx.http.request({ url = nodes[i].url .. "/v1/status", timeout = 1 })
+    local status = http.request({ url = nodes[i].url .. "/v1/status", timeout = 1 })
     return status == 200
   end
 
@@ -179,7 +198,7 @@ function M.run(loaded)
           local ok, r = pcall(adapter.status, n, http)
           st = ok and r or nil
         elseif n.url then
-          local status, body = hx.http.request({ url = n.url .. "/v1/status", timeout = 1 })
+          local status, body = http.request({ url = n.url .. "/v1/status", timeout = 1 })
           if status == 200 then st = hx.json.decode(body) end
         end
         if type(st) == "table" then

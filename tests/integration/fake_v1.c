@@ -5,12 +5,17 @@
  * --state FILE keeps the map across restarts (written after each change).
  * --bug stale makes reads answer an old value now and then (for tests that
  * must see the checker catch it); --bug die makes the process exit on its
- * own after 300 requests (for tests of crash reporting). */
+ * own after 300 requests (for tests of crash reporting). --tls CA CERT KEY
+ * serves HTTPS and requires a client certificate signed by CA (mutual TLS). */
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,11 +138,41 @@ static void handle(struct evhttp_request *req, void *arg)
 	json_decref(body);
 }
 
+/* evhttp asks for each connection's bufferevent: a TLS one when serving
+ * HTTPS. */
+static struct bufferevent *tls_bev(struct event_base *base, void *arg)
+{
+	SSL *ssl = SSL_new(arg);
+	return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+	                                      BEV_OPT_CLOSE_ON_FREE);
+}
+
+static SSL_CTX *tls_ctx(const char *ca, const char *cert, const char *key)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	if (!ctx || SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
+		ERR_print_errors_fp(stderr);
+		return NULL;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	return ctx;
+}
+
 int main(int argc, char **argv)
 {
+	const char *tls_ca = NULL, *tls_cert = NULL, *tls_key = NULL;
 	struct fake f = {.id = "n1"};
 	const char *listen = "127.0.0.1:8080";
 	for (int i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--tls") && i + 3 < argc) {
+			tls_ca = argv[i + 1];
+			tls_cert = argv[i + 2];
+			tls_key = argv[i + 3];
+			i += 1; /* three values: the loop adds 2 */
+			continue;
+		}
 		if (!strcmp(argv[i], "--listen"))
 			listen = argv[i + 1];
 		else if (!strcmp(argv[i], "--id"))
@@ -174,12 +209,21 @@ int main(int argc, char **argv)
 	struct evhttp *http = evhttp_new(base);
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_PUT | EVHTTP_REQ_POST);
 	evhttp_set_gencb(http, handle, &f);
+	if (tls_ca) {
+		SSL_CTX *ctx = tls_ctx(tls_ca, tls_cert, tls_key);
+		if (!ctx) {
+			fprintf(stderr, "fake_v1 %s: bad TLS files\n", f.id);
+			return 1;
+		}
+		evhttp_set_bevcb(http, tls_bev, ctx);
+	}
 	if (evhttp_bind_socket(http, host, (ev_uint16_t)port) != 0) {
 		fprintf(stderr, "fake_v1 %s: cannot listen on %s\n", f.id, listen);
 		return 1;
 	}
 	const char *probe = getenv("RAPAT_FAKE_ENV");
-	fprintf(stderr, "fake_v1 %s: listening on %s (env %s)\n", f.id, listen, probe ? probe : "-");
+	fprintf(stderr, "fake_v1 %s: listening on %s%s (env %s)\n", f.id, listen, tls_ca ? " with mutual TLS" : "",
+	        probe ? probe : "-");
 	event_base_dispatch(base);
 	return 0;
 }

@@ -52,6 +52,19 @@ rc=$?
 lua5.4 "$check" "$tmp/clock" true 50 clock || fail "clock faults: run directory checks"
 [ -f "$tmp/clock/nodes/n3/clock.ctl" ] || fail "clock faults: no control file for n3"
 
+# 1c. Mutual TLS: the harness's CA and certificates, HTTPS with client certs.
+"$bin" run "$plan" --db "$adapter" --seed 7 --set tls=true --set nemesis=pause --out "$tmp/tls" >"$tmp/tls.out" 2>&1
+rc=$?
+[ $rc -eq 0 ] || { fail "tls: exit $rc, want 0"; tail -5 "$tmp/tls.out"; }
+lua5.4 "$check" "$tmp/tls" true 50 pause || fail "tls: run directory checks"
+grep -q 'with mutual TLS' "$tmp/tls/nodes/n1/log" || fail "tls: node n1 did not serve TLS"
+grep -q '"tls": true' "$tmp/tls/results.json" || fail "tls: results.json says no TLS"
+openssl verify -CAfile "$tmp/tls/tls/ca.pem" "$tmp/tls/tls/n2.pem" "$tmp/tls/tls/client.pem" >/dev/null \
+  || fail "tls: certificates do not verify against the run CA"
+openssl x509 -in "$tmp/tls/tls/n2.pem" -noout -text | grep -q 'IP Address:10.77.0.12' \
+  || fail "tls: n2's certificate lacks its IP"
+[ "$(stat -c %a "$tmp/tls/tls/n2.key")" = 600 ] || fail "tls: private key not 0600"
+
 # 2. Stale reads must be caught: exit 1, valid false, a counterexample.
 RAPAT_FAKE_BUG=stale "$bin" run "$plan" --db "$adapter" --seed 8 --set nemesis=none --out "$tmp/bad" >"$tmp/bad.out" 2>&1
 rc=$?
