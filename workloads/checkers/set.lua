@@ -36,7 +36,10 @@ local function note(list, max, entry)
 end
 
 -- Checks a set history. opts: max_report (entries kept per list, default 50),
--- linearizable (stale reads make the run invalid; default false).
+-- linearizable (stale reads make the run invalid; default false),
+-- per_element (also return latency_ms_by_element: element -> visibility
+-- latency in ms for every acknowledged element that was read; default false,
+-- since a minute of adds makes thousands of entries).
 -- Returns a result table; result.valid is true, false or "unknown".
 function M.check(history, opts)
   opts = opts or {}
@@ -203,6 +206,7 @@ function M.check(history, opts)
 
   -- Per element: lost / stale / recovered / never read, latency.
   local latencies, slowest = {}, {}
+  local by_element = opts.per_element and {} or nil
   local final_set = {}
   for _, e in ipairs(final.value) do final_set[e] = true end
   local elements = {}
@@ -220,6 +224,7 @@ function M.check(history, opts)
         local lat = math.max(0, seen.complete_time - a.ok_time)
         latencies[#latencies + 1] = lat
         slowest[#slowest + 1] = { element = e, ms = math.floor(lat / 1e3 + 0.5) / 1e3 }
+        if by_element then by_element[tostring(e)] = slowest[#slowest].ms end
       end
       if final.invoke_time <= k then
         -- No final read started after we knew of it: nothing to hold it to.
@@ -269,6 +274,7 @@ function M.check(history, opts)
       n = #latencies,
     }
   end
+  result.latency_ms_by_element = by_element
   table.sort(slowest, function(x, y) return x.ms > y.ms end)
   result.slowest = hist.list()
   for i = 1, math.min(10, #slowest) do result.slowest[i] = slowest[i] end
