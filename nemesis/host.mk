@@ -126,6 +126,8 @@ NEM_HOST_PROGS += $(BIN)/rapat-shaper $(BUILD)/tests/unit/test_nem_shaper $(BUIL
 FAST_TESTS += $(BUILD)/tests/unit/test_nem_shaper
 INTEG_TESTS += $(BUILD)/tests/integration/nemesis_packet_shaper
 BENCHES += tests/bench/packet_shaper_latency.sh
+# raftnode behind the shaper (needs bin/raftnode from raftnode/server.mk)
+INTEG_TESTS += tests/integration/nemesis_packet_raftnode.sh
 
 # Build only this module's targets (others may be mid-edit): make nemesis-host
 nemesis-host: $(NEM_HOST_PROGS)
