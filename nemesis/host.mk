@@ -83,8 +83,8 @@ $(BUILD)/tests/integration/nemesis_disk_lazyfs_model: $(BUILD)/tests/integration
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^)
 
 NEM_DISK_INTEG := $(BUILD)/tests/integration/nemesis_disk_lazyfs $(BUILD)/tests/integration/nemesis_disk_lazyfs_model
-# raftnode on lazyfs (needs bin/raftnode from raftnode/server.mk)
-INTEG_TESTS += tests/integration/nemesis_disk_lazyfs_raftnode.sh
+# raftnode on lazyfs (needs bin/raftnode from raftnode/server.mk); etcd on lazyfs
+INTEG_TESTS += tests/integration/nemesis_disk_lazyfs_raftnode.sh tests/integration/nemesis_disk_lazyfs_etcd.sh
 PROGS += $(BIN)/rapat-lazyfs $(NEM_DISK_TESTS) $(NEM_DISK_INTEG)
 NEM_HOST_PROGS += $(BIN)/rapat-lazyfs $(NEM_DISK_TESTS) $(NEM_DISK_INTEG)
 FAST_TESTS += $(NEM_DISK_TESTS)
