@@ -89,7 +89,8 @@ long long hx_history_record(struct hx_history *h, const struct hx_event *ev, cha
 		json_object_set_new(o, "node", json_string(ev->node));
 	if (ev->error)
 		json_object_set_new(o, "error", json_string(ev->error));
-	int rc = json_dumpf(o, h->f, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	/* 15 significant digits: 0.8 stays "0.8" (17 would print 0.80000000000000004). */
+	int rc = json_dumpf(o, h->f, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
 	json_decref(o);
 	if (rc != 0 || fputc('\n', h->f) == EOF || fflush(h->f) != 0) {
 		hx_fmt(err, errlen, "write history: %s", strerror(errno));

@@ -219,7 +219,7 @@ static int l_encode(lua_State *L)
 		lua_pushstring(L, err);
 		return 2;
 	}
-	char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+	char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
 	json_decref(j);
 	if (!s)
 		return luaL_error(L, "json encode: out of memory");

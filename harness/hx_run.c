@@ -594,7 +594,7 @@ int hx_run_main(struct hx_cli *cli)
 		lua_getfield(run->L, -1, "options");
 		json_t *o = hx_json_from_lua(run->L, -1, err, sizeof err);
 		lua_pop(run->L, 2);
-		char *s = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+		char *s = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(9)) : NULL;
 		hx_log(run, false, "effective options: %s", s ? s : "?");
 		free(s);
 		json_decref(o);

@@ -182,6 +182,20 @@ register_partition("partition", function(env)
     if not ok then return nil, err end
     p.active, p.grudge = true, grudge
     hx.log("partition " .. name .. ": " .. hx.json.encode(grudge))
+    -- Optionally measure that the grudge is really in force (one UDP probe
+    -- per ordered pair). It blocks the loop for up to ~0.6 s, which shows as
+    -- latency, hence off by default. A mismatch is loud, never hidden.
+    if e.opts.partition_probe and hx.net.probe then
+      local r, perr = hx.net.probe(0.5)
+      if not r then
+        hx.say("partition probe failed: " .. tostring(perr))
+      elseif r.mismatches > 0 then
+        hx.say(string.format("partition NOT in force as intended: %d mismatches (%s)", r.mismatches,
+                             r.first_mismatch))
+      else
+        hx.log(string.format("partition verified by probe in %.0f ms", r.ms))
+      end
+    end
     return grudge
   end
   function p.heal(e)

@@ -23,6 +23,7 @@ M.CORE = {
   nemesis          = { "partition,kill,pause", "comma list of fault kinds, or none" },
   nemesis_interval = { 10,                 "seconds between fault start and stop" },
   partitions       = { "one,majority,bridge,ring,leader", "partition topologies to pick from" },
+  partition_probe  = { false,              "measure each partition with UDP probes (blocks ~0.5 s)" },
   kill_targets     = { "one,minority",     "which nodes a kill hits (one, minority, majority, all)" },
   pause_targets    = { "one,minority",     "which nodes a pause hits" },
   clock_targets    = { "one,minority",     "whose clock a clock fault moves" },
