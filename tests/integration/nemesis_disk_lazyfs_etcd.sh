@@ -3,8 +3,8 @@
 # program) keeps its data directory on rapat-lazyfs through the harness flow
 # (puts, SIGKILL, crash command, restart): every acknowledged put is still
 # there, i.e. lazyfs serves what etcd does (flock, fallocate, fdatasync, bbolt's
-# mmap) and its crash keeps exactly the synced data. Private network
-# namespace, loopback only.
+# mmap) and its crash keeps exactly the synced data; with and without
+# --lazy-metadata. Private network namespace, loopback only.
 set -u
 BIN=${RAPAT_BIN:-bin}
 [ -x "$BIN/rapat-lazyfs" ] || { echo "FAIL: $BIN/rapat-lazyfs is not built"; exit 1; }
@@ -31,10 +31,6 @@ cp "$BIN/rapat-lazyfs" "$dir/" || exit 1
 ctl() { "$dir/rapat-lazyfs" --ctl "$dir/ctl.sock" --command "$1"; }
 ec() { etcdctl --endpoints=127.0.0.1:23790 --command-timeout=5s "$@"; }
 
-mkdir "$dir/data"
-"$dir/rapat-lazyfs" --ctl "$dir/ctl.sock" "$dir/data" >"$dir/lazyfs.log" 2>&1 & lz=$!
-for _ in $(seq 200); do ctl ping >/dev/null 2>&1 && break; sleep 0.05; done
-ctl ping >/dev/null || { echo "FAIL: lazyfs did not mount"; cat "$dir/lazyfs.log"; exit 1; }
 
 start_etcd() {
   etcd --name e1 --data-dir "$dir/data/e1" --listen-client-urls http://127.0.0.1:23790 \
@@ -44,6 +40,12 @@ start_etcd() {
   for _ in $(seq 400); do ec endpoint health >/dev/null 2>&1 && return 0; sleep 0.05; done
   echo "FAIL: etcd did not become healthy"; tail -20 "$dir/etcd.log"; exit 1
 }
+fail=0
+for mode in "" --lazy-metadata; do
+rm -rf "$dir/data" && mkdir "$dir/data"
+"$dir/rapat-lazyfs" --ctl "$dir/ctl.sock" $mode "$dir/data" >>"$dir/lazyfs.log" 2>&1 & lz=$!
+for _ in $(seq 200); do ctl ping >/dev/null 2>&1 && break; sleep 0.05; done
+ctl ping >/dev/null || { echo "FAIL: lazyfs did not mount"; cat "$dir/lazyfs.log"; exit 1; }
 start_etcd
 acked=0
 for i in $(seq 1 $N); do ec put "k$i" "v$i" >/dev/null 2>&1 && acked=$((acked+1)); done
@@ -52,7 +54,10 @@ echo "crash: $(ctl crash)"
 start_etcd
 readable=0
 for i in $(seq 1 $N); do [ "$(ec get "k$i" --print-value-only 2>/dev/null)" = "v$i" ] && readable=$((readable+1)); done
-echo "etcd on lazyfs: $acked acknowledged puts, $readable readable after kill + crash + restart"
+echo "etcd on lazyfs ${mode:-(default)}: $acked acknowledged puts, $readable readable after kill + crash + restart"
 kill "$et"; wait "$et" 2>/dev/null; et=
-[ "$acked" -eq $N ] && [ "$readable" -eq $N ] || { echo "FAIL"; exit 1; }
-echo ok
+kill "$lz"; wait "$lz" 2>/dev/null; lz=
+[ "$acked" -eq $N ] && [ "$readable" -eq $N ] || { echo "FAIL: acknowledged puts lost"; fail=1; }
+done
+[ $fail -eq 0 ] && echo ok
+exit $fail
