@@ -136,8 +136,15 @@ void nem_clock_ctl_close(struct nem_clock_ctl *ctl)
 static struct nem_clock_params current(const struct nem_clock_ctl *ctl)
 {
 	struct nem_clock_params p;
-	/* Our own page, validated at open: the read cannot fail. */
-	(void)nem_clock_page_read(ctl->page, &p);
+	if (nem_clock_page_read(ctl->page, &p) < 0) {
+		/* Validated at open, so only a writer that died mid-write gets
+		 * here: take the fields as they are; the next write repairs the
+		 * counter. */
+		p.flags = __atomic_load_n(&ctl->page->flags, __ATOMIC_RELAXED);
+		p.offset_ns = __atomic_load_n(&ctl->page->offset_ns, __ATOMIC_RELAXED);
+		p.rate_ppb = __atomic_load_n(&ctl->page->rate_ppb, __ATOMIC_RELAXED);
+		p.anchor_ns = __atomic_load_n(&ctl->page->anchor_ns, __ATOMIC_RELAXED);
+	}
 	return p;
 }
 

@@ -40,13 +40,17 @@ struct nem_clock_params {
 };
 
 /* Seqlock read; spins (briefly: a write is a handful of stores) while the
- * writer is active. Returns 0, or -1 when the page is not a valid page. */
+ * writer is active. Returns 0, or -1 when the page is not a valid page or
+ * stays mid-write for about a million tries (a controller killed inside a
+ * write): readers then fall back to real time instead of hanging. */
 static inline int nem_clock_page_read(const struct nem_clock_page *p, struct nem_clock_params *out)
 {
 	if (__atomic_load_n(&p->magic, __ATOMIC_RELAXED) != NEM_CLOCK_MAGIC ||
 	    __atomic_load_n(&p->version, __ATOMIC_RELAXED) != NEM_CLOCK_VERSION)
 		return -1;
-	for (;;) {
+	for (unsigned tries = 0;; tries++) {
+		if (tries > (1u << 20))
+			return -1;
 		uint32_t s1 = __atomic_load_n(&p->seq, __ATOMIC_ACQUIRE);
 		if (s1 & 1u) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -64,10 +68,12 @@ static inline int nem_clock_page_read(const struct nem_clock_page *p, struct nem
 	}
 }
 
-/* Seqlock write; single writer per page. */
+/* Seqlock write; single writer per page. An odd counter left by a writer
+ * that died mid-write is first rounded up, so the protocol recovers. */
 static inline void nem_clock_page_write(struct nem_clock_page *p, const struct nem_clock_params *in)
 {
 	uint32_t s = __atomic_load_n(&p->seq, __ATOMIC_RELAXED);
+	s += s & 1u;
 	__atomic_store_n(&p->seq, s + 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	__atomic_store_n(&p->flags, in->flags, __ATOMIC_RELAXED);

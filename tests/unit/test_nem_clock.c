@@ -43,6 +43,13 @@ static void test_page_roundtrip(void **state)
 	assert_int_equal(out.offset_ns, -42);
 	assert_int_equal(out.rate_ppb, 7);
 	assert_int_equal(out.anchor_ns, 9);
+	/* A writer that died mid-write: readers give up instead of hanging. */
+	pg.seq = 3;
+	assert_int_equal(nem_clock_page_read(&pg, &out), -1);
+	/* The next write repairs the counter. */
+	nem_clock_page_write(&pg, &in);
+	assert_int_equal(pg.seq, 6);
+	assert_int_equal(nem_clock_page_read(&pg, &out), 0);
 	pg.version = 99;
 	assert_int_equal(nem_clock_page_read(&pg, &out), -1);
 }
