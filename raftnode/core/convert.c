@@ -39,14 +39,20 @@ int convert_to_follower(struct raft *r, raft_term term, raft_id leader)
 		r->leader_match = 0;
 		r->acked = 0;
 	}
+	/* Figure 2, followers: "If election timeout elapses without receiving
+	 * AppendEntries RPC from current leader or granting vote to candidate:
+	 * convert to candidate" — merely learning of a higher term does not
+	 * restart the timer, or candidates with stale logs could keep a server
+	 * with a better log from ever campaigning (a livelock without
+	 * pre-vote). A former leader, whose timer was not running, gets one. */
+	if (r->role == RAFT_LEADER)
+		reset_election_timer(r);
 	r->role = RAFT_FOLLOWER;
 	r->leader = leader;
 	r->pre_vote_phase = false;
 	r->transfer_campaign = false;
-	if (changed) {
-		reset_election_timer(r);
+	if (changed)
 		raft_notify(r);
-	}
 	return RAFT_OK;
 }
 

@@ -505,6 +505,26 @@ static void test_refuses_to_overwrite_committed(void **state)
 	fake_free(f);
 }
 
+static void test_rejected_vote_keeps_timer(void **state)
+{
+	(void)state;
+	struct fake *f = fake_new(2, 3);
+	/* The election timer started at 0 and runs out at 100. A candidate
+	 * with a stale log asks at 60: we adopt its term but do not vote, and
+	 * (Figure 2) do not restart our timer either. */
+	f->now = 60;
+	struct raft_msg v = { .type = RAFT_MSG_VOTE, .from = 3, .term = 5 };
+	v.vote.last_log_index = 0;
+	v.vote.last_log_term = 0;
+	step(f, v);
+	assert_int_equal(raft_current_term(f->r), 5);
+	assert_false(find_sent(f, RAFT_MSG_VOTE_RESULT, 3)->vote_result.granted);
+	f->now = 100;
+	raft_tick(f->r);
+	assert_int_equal(raft_role(f->r), RAFT_CANDIDATE);
+	fake_free(f);
+}
+
 static void test_clock_going_back(void **state)
 {
 	(void)state;
@@ -564,6 +584,7 @@ int main(void)
 		cmocka_unit_test(test_leader_backoff_and_inflight),
 		cmocka_unit_test(test_refusals_and_check_quorum),
 		cmocka_unit_test(test_refuses_to_overwrite_committed),
+		cmocka_unit_test(test_rejected_vote_keeps_timer),
 		cmocka_unit_test(test_clock_going_back),
 		cmocka_unit_test(test_load_rejects_corrupt),
 	};
