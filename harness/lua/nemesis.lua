@@ -31,6 +31,10 @@ M.KINDS = { partition = true, kill = true, pause = true, clock = true, disk = tr
 
 function M.available(kind) return constructors[kind] ~= nil end
 
+-- What a kind needs from the adapter, checked when the plan is loaded:
+-- requirements[kind](adapter) -> nil, or a message saying what is missing.
+M.requirements = {}
+
 local function shuffled(list, rand)
   local c = {}
   for i, v in ipairs(list) do c[i] = v end
@@ -356,6 +360,92 @@ register_clock("clock", function(env)
     p.active, p.targets = false, {}
     if #healed == 0 and not was then return nil end
     return healed
+  end
+  return p
+end)
+
+-- Membership: remove a member from the cluster (through the adapter's
+-- remove_member, asked of another running member), kill it and set its data
+-- directory aside (data.removed-N: kept as evidence); heal = start it empty
+-- with joining = true (the adapter's start gives it --join), wait until it
+-- answers, and add it back (add_member). Needs an adapter with
+-- add_member/remove_member (raftnode has them).
+M.requirements.member = function(adapter)
+  if type(adapter.add_member) ~= "function" or type(adapter.remove_member) ~= "function" then
+    return "nemesis kind 'member' needs an adapter with add_member and remove_member"
+  end
+end
+M.register("member", function(env)
+  local missing = M.requirements.member(env.adapter)
+  if missing then error(missing, 0) end
+  local p = { kind = "member", active = false, removed = nil, count = 0 }
+  local function helper(e, except)
+    -- Prefer the leader (no forwarding), else any running member.
+    local lid = e.find_leader and e.find_leader()
+    for _, h in ipairs(e.nodes) do
+      if h.id == lid and h.id ~= except.id and h.state == "running" then return h end
+    end
+    for _, h in ipairs(shuffled(e.nodes, e.rand)) do
+      if h.id ~= except.id and h.state == "running" then return h end
+    end
+    return nil
+  end
+  -- Retries a membership call: 409 means another change is in flight.
+  local function retry(fn, tries)
+    local ok, err
+    for _ = 1, tries do
+      ok, err = fn()
+      if ok then return true end
+      if not hx.sleep(0.5) and hx.stopping() then break end
+    end
+    return nil, err
+  end
+  function p.inject(e)
+    local target = pick_targets({ nodes = e.nodes, rand = e.rand }, "one")[1]
+    local ok, err = retry(function()
+      local h = helper(e, target)
+      if not h then return nil, "no running member to ask" end
+      return e.adapter.remove_member(e.node_table(h), e.http, target.id)
+    end, 10)
+    if not ok then return nil, "remove " .. target.id .. ": " .. tostring(err) end
+    if target.state ~= "down" then target:kill() end
+    p.count = p.count + 1
+    local t = e.node_table(target)
+    local aside = t.data_dir .. ".removed-" .. p.count
+    local rok, rerr = os.rename(t.data_dir, aside)
+    if not rok then hx.say("member: could not set " .. t.data_dir .. " aside: " .. tostring(rerr)) end
+    t.joining = true
+    p.active, p.removed = true, target
+    return { removed = target.id, data = aside }
+  end
+  function p.heal(e)
+    local target = p.removed
+    if not target then return nil, "nothing removed" end
+    local t = e.node_table(target)
+    if target.state == "down" then
+      local ok, err = e.start_node(target)
+      if not ok then return nil, "start " .. target.id .. ": " .. tostring(err) end
+    end
+    local deadline = hx.now() + e.opts.start_timeout
+    while not e.node_ready(target) do
+      if hx.now() > deadline or target.state == "down" then return nil, target.id .. " did not come up to join" end
+      hx.sleep(0.2, true)
+    end
+    local ok, err = retry(function()
+      local h = helper(e, target)
+      if not h then return nil, "no running member to ask" end
+      return e.adapter.add_member(e.node_table(h), e.http, t)
+    end, 10)
+    if not ok then return nil, "add " .. target.id .. ": " .. tostring(err) end
+    t.joining = nil
+    p.active, p.removed = false, nil
+    return { added = target.id }
+  end
+  function p.final(e)
+    if not p.active then return nil end
+    local v, err = p.heal(e)
+    if not v then hx.say("final heal (member): " .. tostring(err)) end
+    return v
   end
   return p
 end)

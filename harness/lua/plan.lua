@@ -227,6 +227,8 @@ function M.load(args)
       if not nemesis.available(k) then
         fail("%s: nemesis kind '%s' is not available in this build", where(path, source, "nemesis"), k)
       end
+      local need = nemesis.requirements[k] and nemesis.requirements[k](adapter)
+      if need then fail("%s: %s (%s does not have them)", where(path, source, "nemesis"), need, apath) end
     end
   end
   if opts.name == "" then opts.name = basename(path) end

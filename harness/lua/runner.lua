@@ -212,6 +212,8 @@ function M.run(loaded)
 
   env.find_leader = find_leader
   env.start_node = function(h) return start_node(by_id[h.id]) end
+  env.node_table = function(h) return nodes[by_id[h.id]] end
+  env.node_ready = function(h) return node_ready(by_id[h.id]) end
 
   local in_flight = 0
   local function count_in_flight() return in_flight end

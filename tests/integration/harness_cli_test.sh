@@ -43,10 +43,11 @@ expect 2 "--db: adapter" "$bin" run "$tmp/ok.lua" --db "$tmp/none.lua" --out "$t
 expect 2 "unknown plan key 'bogus'" "$bin" run "$tmp/ok.lua" --db "$adapter" --set bogus=1 --out "$tmp/r7"
 expect 2 "'fast' is not a number" "$bin" run "$tmp/ok.lua" --db "$adapter" --set rate=fast --out "$tmp/r8"
 expect 2 "no such plan file" "$bin" run "$tmp/missing.lua"
+expect 2 "needs an adapter with add_member" "$bin" run "$tmp/ok.lua" --db "$adapter" --set nemesis=member --out "$tmp/r9"
 expect 2 "usage: rapat report RUN_DIR" "$bin" report
 expect 2 "not a run directory" "$bin" report "$tmp"
 # Nothing started: none of those runs created its directory.
-for i in 1 2 3 4 5 6 7 8; do
+for i in 1 2 3 4 5 6 7 8 9; do
   [ ! -e "$tmp/r$i" ] || { echo "FAIL: a rejected plan created $tmp/r$i"; fails=$((fails+1)); }
 done
 [ $fails -eq 0 ] || { echo "$fails failed"; exit 1; }
