@@ -42,16 +42,26 @@
  * Search: entries (call/return of each op) sorted by time, calls before
  * returns at equal times (intervals are closed), in a doubly linked list.
  * Candidates for the next linearization point are the calls before the first
- * return in the list (Lowe's just-in-time linearization). A configuration is
- * (set of linearized ops, tokens used per value, model state); it is cached
- * as a 128-bit hash: a Zobrist hash (XOR of a per-op random 128-bit word,
- * updated incrementally when an op is linearized or undone, and of a word per
- * (token class, count)) mixed with a bijective hash of the state. No bitset
- * is stored. Two distinct configurations collide only if the XOR of the
- * random words of their symmetric difference equals a fixed value, which has
- * probability 2^-128 per pair; with E cached configurations the chance of any
- * collision is below E^2 * 2^-128 (10^-21 for E = 10^9). A collision could
- * only prune a configuration wrongly, never accept an illegal order.
+ * return in the list (Lowe's just-in-time linearization). On top of the
+ * Wing-Gong/Lowe DFS:
+ *  - a candidate pure op (a read) legal in the current state is linearized
+ *    at once, with no alternative tried (commutation proof at its use);
+ *  - no token is spent while an ok write of the needed value is a candidate
+ *    (exchange proof at its use);
+ *  - after a crashed cas the next op must need its new value (above).
+ * A configuration is (set of linearized ops, model state, must-observe
+ * constraint, tokens used per value). The first three are cached as a 128-bit
+ * hash: a Zobrist hash (XOR of a per-op pseudo-random 128-bit word, updated
+ * incrementally when an op is linearized or undone) mixed with a bijective
+ * hash of the state. No bitset is stored. Two distinct configurations collide
+ * only if the XOR of the random words of their symmetric difference equals a
+ * fixed value, probability 2^-128 per pair; with E cached configurations the
+ * chance of any collision is below E^2 * 2^-128 (10^-21 for E = 10^9). A
+ * collision could only prune a configuration wrongly, never accept an
+ * illegal order. The token counts are kept beside the hash as a packed
+ * vector and compared by dominance (cache_insert); when they do not pack
+ * into 64 bits, a Zobrist word per (value, count) goes into the hash instead
+ * and only equal counts match.
  */
 
 struct entry {
