@@ -18,7 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-int hx_run_main(struct hx_cli *cli);
 
 void hx_log(struct hx_run *run, bool echo, const char *fmt, ...)
 {

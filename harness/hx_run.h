@@ -91,6 +91,15 @@ struct hx_run {
 	char progress_status[256];
 };
 
+/* `rapat run` with a syntax-checked command line: loads the plan (usage
+ * errors: exit 2 before anything starts), builds the run directory and the
+ * lab, runs the test, writes results.json and report.html, prints the
+ * summary. Returns the contract's exit code. Blocks for the whole run. */
+int hx_run_main(struct hx_cli *cli);
+/* `rapat report RUN_DIR` (argv[0] = "report"): rebuilds report.html.
+ * Returns 0, 2 (not a run directory) or 4. */
+int hx_report_main(int argc, char **argv);
+
 /* harness.log: one line, prefixed with the run time; also to stderr when
  * echo is set. printf-style. */
 void hx_log(struct hx_run *run, bool echo, const char *fmt, ...)
@@ -115,17 +124,19 @@ void hx_nodes_kill_all(struct hx_run *run);
 /* Open the Lua VM with the `hx` module preloaded and package.path set to
  * <root>/harness/lua and <root>. Returns 0, or -1 with err set. */
 int hx_lua_open(struct hx_run *run, char *err, size_t errlen);
-/* Run the function on top of run->L's stack (with nargs args below it... no:
- * the function and its nargs arguments) as the main task, dispatching the
- * event loop until it ends. On success the task's first result is left on
- * the stack of run->L and 0 is returned; on error -1 with err set to the Lua
- * error (with traceback). */
+/* Run a function as the main task: run->L's stack holds the function and,
+ * above it, its nargs arguments (all consumed). Dispatches the event loop
+ * until the task ends (or a second SIGINT/SIGTERM). On success the task's
+ * first result is left on run->L's stack and 0 is returned; otherwise -1
+ * with err set to the Lua error and its traceback. Blocks the caller; must
+ * not be called from inside a task. */
 int hx_lua_run_main(struct hx_run *run, int nargs, char *err, size_t errlen);
 /* hx.nodes = the node handles (after the lab exists). */
 void hx_lua_set_nodes(struct hx_run *run);
 /* Wake every task sleeping in hx.sleep (used on stop). */
 void hx_sched_interrupt_sleepers(struct hx_run *run);
-/* Resume t (deferred to the loop) — used by node exit waiters. */
+/* Resume t on the next loop turn (never from inside another task's C
+ * stack) — used by node exit waiters. */
 void hx_task_wake(struct hx_task *t);
 
 #endif

@@ -14,8 +14,6 @@
 #include "checker/chk.h"
 #endif
 
-int hx_run_main(struct hx_cli *cli);
-int hx_report_main(int argc, char **argv);
 
 static const char usage_main[] =
 	"usage: rapat COMMAND ...\n"
