@@ -10,9 +10,6 @@
 # 4. Broken adapters: a start command that exits at once and a server that
 #    answers garbage end with exit 4 and name the node; bad adapter options
 #    given with --set end with exit 2 and name the option.
-# Partitions need the nemesis network library; while this build of rapat
-# lacks it (plan validation says "not available in this build"), the audits
-# run with kill and pause only and the test says so on its output.
 set -u
 root=${RAPAT_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 export RAPAT_ROOT=$root
@@ -30,15 +27,7 @@ fails=0
 fail() { echo "FAIL: $*"; fails=$((fails+1)); }
 check() { lua5.4 "$root/tests/integration/etcd_check_run.lua" "$@"; }
 
-# Are partitions available? Plan validation checks nemesis kinds before the
-# adapter, so a missing adapter file makes this a dry check.
 faults=partition,kill,pause
-if "$bin" run "$root/workloads/plans/etcd_register.lua" --db "$tmp/none.lua" --out "$tmp/probe" 2>&1 \
-   | grep -q "not available in this build"; then
-  faults=kill,pause
-  echo "NOTE: this rapat has no partition nemesis yet; auditing with kill,pause only"
-fi
-
 run() { # name out args... : runs rapat, prints its summary, returns its exit code
   local name=$1 out=$2; shift 2
   echo "== $name: rapat run $*"
@@ -63,13 +52,11 @@ rc=$?
 check "$tmp/set" valid "$MIN_OK" "$faults" || fail "etcd_set run checks"
 
 # 3. serializable reads: invalid, the stale read in the counterexample
-stale_faults=partition
-[ "$faults" = kill,pause ] && stale_faults=pause
 caught=0 tries=0
 for seed in $(seq 1 "$STALE_SEEDS"); do
   tries=$seed
   run stale "$tmp/stale$seed" "$root/workloads/plans/etcd_stale.lua" --seed "$seed" --time-limit 15 \
-    --set nemesis=$stale_faults --set nemesis_interval=3
+    --set nemesis_interval=3
   rc=$?
   if [ $rc -eq 1 ]; then
     check "$tmp/stale$seed" partitions
