@@ -54,8 +54,10 @@ struct nem_lazyfs_stats {
  * of the lab's own (see docs/nemesis.md). */
 int nem_lazyfs_start(const struct nem_lazyfs_opts *o, pid_t *pid, char *err, size_t errlen);
 
-/* Send one command line ("crash", "sync", "stats", "ping") and read the
- * one-line reply into reply (without the newline). A reply starting with
+/* Send one command line ("crash", "crash-partial P SEED", "sync", "stats",
+ * "report", "ping") and read the one-line reply (up to 64 KiB) into reply
+ * (without the newline). "report" answers "ok {json}": what a crash would
+ * lose now, per file — record it with the fault, then send "crash". A reply starting with
  * "error" is returned as -1 with the reply in err. */
 int nem_lazyfs_command(const char *ctl_path, const char *cmd, char *reply, size_t replylen,
                        char *err, size_t errlen);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -633,6 +634,74 @@ int nem_lf_flush_all(struct nem_lf_cache *c)
 	}
 	pthread_mutex_unlock(&c->mu);
 	return first_err;
+}
+
+/* Appends to buf at *pos, never beyond len - 1 (always terminated). */
+static void emit(char *buf, size_t len, size_t *pos, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void emit(char *buf, size_t len, size_t *pos, const char *fmt, ...)
+{
+	if (*pos + 1 >= len)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf + *pos, len - *pos, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*pos = *pos + (size_t)n < len ? *pos + (size_t)n : len - 1;
+}
+
+static void emit_json_string(char *buf, size_t len, size_t *pos, const char *s)
+{
+	emit(buf, len, pos, "\"");
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			emit(buf, len, pos, "\\%c", *p);
+		else if (*p < 0x20)
+			emit(buf, len, pos, "\\u%04x", *p);
+		else
+			emit(buf, len, pos, "%c", *p);
+	}
+	emit(buf, len, pos, "\"");
+}
+
+size_t nem_lf_report(struct nem_lf_cache *c, const char *root, unsigned max_files, char *buf, size_t len)
+{
+	size_t pos = 0, rootlen = strlen(root);
+	unsigned shown = 0, more = 0;
+	if (len)
+		buf[0] = 0;
+	emit(buf, len, &pos, "{\"files\":[");
+	pthread_mutex_lock(&c->mu);
+	for (size_t b = 0; b < LF_BUCKETS; b++) {
+		for (struct lf_file *f = c->buckets[b]; f; f = f->next) {
+			if (!f->dirty)
+				continue;
+			if (shown == max_files) {
+				more++;
+				continue;
+			}
+			char proc[64], path[4096];
+			snprintf(proc, sizeof proc, "/proc/self/fd/%d", f->fd);
+			ssize_t n = readlink(proc, path, sizeof path - 1);
+			path[n > 0 ? n : 0] = 0;
+			const char *rel = path;
+			if (!strncmp(path, root, rootlen) && path[rootlen] == '/')
+				rel = path + rootlen + 1;
+			struct stat st;
+			off_t durable = fstat(f->fd, &st) == 0 ? st.st_size : -1;
+			emit(buf, len, &pos, "%s{\"path\":", shown ? "," : "");
+			emit_json_string(buf, len, &pos, rel);
+			emit(buf, len, &pos, ",\"size\":%lld,\"durable_size\":%lld,\"dirty_pages\":%zu", (long long)f->size,
+			     (long long)durable, f->count);
+			if (f->floor < durable)
+				emit(buf, len, &pos, ",\"truncated_to\":%lld", (long long)f->floor);
+			emit(buf, len, &pos, "}");
+			shown++;
+		}
+	}
+	pthread_mutex_unlock(&c->mu);
+	emit(buf, len, &pos, "],\"more\":%u}", more);
+	return pos;
 }
 
 void nem_lf_get_stats(struct nem_lf_cache *c, struct nem_lf_stats *st)

@@ -78,4 +78,12 @@ int nem_lf_drop_partial(struct nem_lf_cache *c, double p, uint64_t seed, struct 
 int nem_lf_flush_all(struct nem_lf_cache *c);
 void nem_lf_get_stats(struct nem_lf_cache *c, struct nem_lf_stats *st);
 
+/* What a crash would lose right now, as one JSON object (no newline) in buf:
+ * {"files":[{"path":P,"size":N,"durable_size":D,"dirty_pages":K,
+ * "truncated_to":F}],"more":M} — path relative to root (the backing
+ * directory's absolute path; "(deleted)" marks an unlinked file), at most
+ * max_files entries (M counts the rest). Returns the length written
+ * (truncated to len - 1 like snprintf). */
+size_t nem_lf_report(struct nem_lf_cache *c, const char *root, unsigned max_files, char *buf, size_t len);
+
 #endif

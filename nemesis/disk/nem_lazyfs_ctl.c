@@ -73,29 +73,38 @@ int nem_lazyfs_command(const char *ctl_path, const char *cmd, char *reply, size_
 		close(fd);
 		return -1;
 	}
+	enum { CAP = 65536 }; /* "report" replies are long */
+	char *buf = malloc(CAP);
+	if (!buf) {
+		snprintf(err, errlen, "lazyfs %s: out of memory", ctl_path);
+		close(fd);
+		return -1;
+	}
 	size_t got = 0;
-	char buf[256];
 	for (;;) {
-		ssize_t r = read(fd, buf + got, sizeof buf - 1 - got);
+		ssize_t r = read(fd, buf + got, CAP - 1 - got);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
 			snprintf(err, errlen, "lazyfs %s: %s: reading reply: %s", ctl_path, cmd, strerror(errno));
 			close(fd);
+			free(buf);
 			return -1;
 		}
-		if (r == 0 || (got += (size_t)r) == sizeof buf - 1)
+		if (r == 0 || (got += (size_t)r) == CAP - 1)
 			break;
 	}
 	close(fd);
 	buf[got] = 0;
 	buf[strcspn(buf, "\r\n")] = 0;
 	if (strncmp(buf, "ok", 2) != 0) {
-		snprintf(err, errlen, "lazyfs %s: %s: %s", ctl_path, cmd, got ? buf : "no reply");
+		snprintf(err, errlen, "lazyfs %s: %s: %.300s", ctl_path, cmd, got ? buf : "no reply");
+		free(buf);
 		return -1;
 	}
 	if (reply)
 		snprintf(reply, replylen, "%s", buf);
+	free(buf);
 	return 0;
 }
 

@@ -33,6 +33,7 @@ struct lfs {
 	dev_t root_dev;            /* the backing root, to hide the trash in its listing */
 	ino_t root_ino;
 	const char *mountpoint;
+	char root[4096];           /* the backing directory's path, for reports */
 	int ctl_fd;                /* listening control socket */
 	pthread_t ctl_thread;
 	bool flush_on_exit;
@@ -527,6 +528,12 @@ static void ctl_answer(struct lfs *l, const char *cmd, char *reply, size_t len)
 		nem_lf_get_stats(l->cache, &st);
 		snprintf(reply, len, "ok files=%" PRIu64 " bytes=%" PRIu64 " pending_ops=%u\n", st.files,
 		         st.dirty_bytes, l->meta ? nem_lf_meta_pending(l->meta) : 0);
+	} else if (!strcmp(cmd, "report")) {
+		/* One line: at most 100 files, capped by the reply buffer. */
+		size_t n = nem_lf_report(l->cache, l->root, 100, reply + 3, len - 4);
+		memcpy(reply, "ok ", 3);
+		reply[3 + n] = '\n';
+		reply[4 + n] = 0;
 	} else if (!strcmp(cmd, "ping")) {
 		snprintf(reply, len, "ok\n");
 	} else {
@@ -559,7 +566,7 @@ static void *ctl_main(void *arg)
 		}
 		cmd[n] = 0;
 		cmd[strcspn(cmd, "\r\n")] = 0;
-		char reply[256];
+		static char reply[65536]; /* one control thread */
 		ctl_answer(l, cmd, reply, sizeof reply);
 		(void)!write(c, reply, strlen(reply));
 		close(c);
@@ -604,6 +611,7 @@ static void usage(FILE *f)
 	        "          probability P (torn writes), then discard the rest\n"
 	        "  sync    make everything durable\n"
 	        "  stats   unsynced files and bytes\n"
+	        "  report  what a crash would lose, per file (one JSON line)\n"
 	        "  ping    ok once mounted\n"
 	        "--lazy-metadata: creations, links, renames, unlinks and rmdirs are undone by a\n"
 	        "crash too, unless an fsync/fdatasync/directory fsync came after them (ext4-like).\n"
@@ -639,7 +647,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (ctl && command && !mnt) {
-		char reply[256], cerr[512];
+		static char reply[65536];
+		char cerr[512];
 		if (nem_lazyfs_command(ctl, command, reply, sizeof reply, cerr, sizeof cerr) < 0) {
 			fprintf(stderr, "rapat-lazyfs: %s\n", cerr);
 			return 1;
@@ -670,6 +679,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	l.root_dev = root.st_dev;
+	{
+		char proc[64];
+		snprintf(proc, sizeof proc, "/proc/self/fd/%d", l.backing_fd);
+		ssize_t rn = readlink(proc, l.root, sizeof l.root - 1);
+		l.root[rn > 0 ? rn : 0] = 0;
+	}
 	l.root_ino = root.st_ino;
 	if (lazy_meta) {
 		int mrc = nem_lf_meta_new(l.backing_fd, l.cache, &l.meta);

@@ -249,6 +249,17 @@ int main(void)
 	CHECK(nem_lazyfs_stats(ctl, &st, err, sizeof err) == 0, "%s", err);
 	CHECK(st.files >= 8 && st.files <= 9, "unsynced files before crash: %llu, want A B C D E2 old H TR (+ M once the kernel wrote back its mapping)",
 	      (unsigned long long)st.files);
+	/* What a crash would lose, per file. */
+	static char rep[65536];
+	CHECK(nem_lazyfs_command(ctl, "report", rep, sizeof rep, err, sizeof err) == 0, "%s", err);
+	CHECK(strstr(rep, "{\"path\":\"A\",\"size\":9192,\"durable_size\":8192,\"dirty_pages\":1}") != NULL,
+	      "report lacks A: %s", rep);
+	CHECK(strstr(rep, "{\"path\":\"D\",\"size\":2000,\"durable_size\":10000,\"dirty_pages\":0,\"truncated_to\":2000}") !=
+	              NULL,
+	      "report lacks D: %s", rep);
+	CHECK(strstr(rep, "\"path\":\"B\",\"size\":5000,\"durable_size\":0") != NULL, "report lacks B: %s", rep);
+	CHECK(strstr(rep, "\"more\":0}") != NULL, "report: %s", rep);
+	printf("report: %.200s...\n", rep);
 	CHECK(nem_lazyfs_lose_unsynced(ctl, &st, err, sizeof err) == 0, "%s", err);
 	printf("crash dropped %llu files, %llu bytes of unsynced pages\n", (unsigned long long)st.files,
 	       (unsigned long long)st.dirty_bytes);
