@@ -699,6 +699,7 @@ int main(int argc, char **argv)
 	char *fargv[] = { argv[0], "-o", opts, debug ? "-d" : NULL, NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(debug ? 4 : 3, fargv);
 	struct fuse *f = fuse_new(&args, &lfs_ops, sizeof lfs_ops, &l);
+	fuse_opt_free_args(&args); /* libfuse may have copied them */
 	if (!f) {
 		fprintf(stderr, "rapat-lazyfs: fuse_new failed\n");
 		return 1;
