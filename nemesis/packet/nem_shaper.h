@@ -1,7 +1,7 @@
 /* nem_shaper.h — packet faults without netem: delay, jitter, loss,
- * duplication and reordering of the packets one node sends to chosen peers,
- * by bin/rapat-shaper (NFQUEUE, libnetfilter_queue) running inside that
- * node's network namespace.
+ * duplication, reordering, corruption and a rate limit on the packets one
+ * node sends to chosen peers, by bin/rapat-shaper (NFQUEUE,
+ * libnetfilter_queue) running inside that node's network namespace.
  *
  * How the harness uses it (docs/nemesis.md):
  *   start: nem_shaper_start(&opts, node.netns_fd, &pid) shapes what this node
