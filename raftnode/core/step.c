@@ -97,11 +97,12 @@ int raft_step(struct raft *r, const struct raft_msg *m)
 				return rc;
 		}
 	} else if (m->term < r->term) {
-		/* Stale sender. Tell a deposed leader or a pre-candidate our term
-		 * so it steps down (otherwise, with check-quorum and pre-vote, a
-		 * partitioned-then-healed node could wait forever). */
-		if (m->type == RAFT_MSG_APPEND || m->type == RAFT_MSG_SNAPSHOT ||
-		    (m->type == RAFT_MSG_VOTE && m->vote.pre_vote))
+		/* Stale sender. Figure 2: "Reply false if term < currentTerm" —
+		 * with our term, "for leader/candidate to update itself". A
+		 * candidate we never send to (it is not in our configuration)
+		 * would otherwise never catch up with our term and could never
+		 * win our vote. */
+		if (m->type == RAFT_MSG_APPEND || m->type == RAFT_MSG_SNAPSHOT || m->type == RAFT_MSG_VOTE)
 			reply_stale(r, m);
 		return RAFT_OK;
 	}

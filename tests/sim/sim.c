@@ -138,7 +138,7 @@ struct sim {
 	uint64_t cmd_counter;
 	unsigned elections;
 	bool failed;
-	char why[512];
+	char why[2048];
 	struct trec *trace;
 	uint64_t trace_n;
 	struct sim_stats stats;
@@ -235,6 +235,32 @@ static void fail(struct sim *s, const char *fmt, ...)
 	tr(s, T_FAIL, 0, 0, 0, 0, 0, 0);
 	if (s->o.verbose)
 		printf("VIOLATION: %s\n", s->why);
+}
+
+/* One line per node into the failure report (liveness failures need the
+ * whole picture: roles, logs, configurations). */
+static void append_node_states(struct sim *s)
+{
+	size_t o = strlen(s->why);
+	for (unsigned i = 0; i < s->n && o + 1 < sizeof(s->why); i++) {
+		struct node *nd = &s->nodes[i];
+		if (!nd->r) {
+			o += (size_t)snprintf(s->why + o, sizeof(s->why) - o, "\n  n%" PRIu64 ": down", nd->id);
+			continue;
+		}
+		struct raft *r = nd->r;
+		int k = snprintf(s->why + o, sizeof(s->why) - o,
+		                 "\n  n%" PRIu64 ": %s term %" PRIu64 " last %" PRIu64 "/%" PRIu64 " commit %" PRIu64 " config [",
+		                 nd->id, raft_role_name(raft_role(r)), raft_current_term(r), raft_last_index(r),
+		                 raft_last_term(r), raft_commit_index(r));
+		o += (size_t)k;
+		const struct raft_config *c = raft_configuration(r);
+		for (unsigned j = 0; j < c->n && o + 1 < sizeof(s->why); j++)
+			o += (size_t)snprintf(s->why + o, sizeof(s->why) - o, "%s%" PRIu64 "%s", j ? " " : "", c->servers[j].id,
+			                      c->servers[j].role == RAFT_LEARNER ? "(l)" : "");
+		if (o + 1 < sizeof(s->why))
+			o += (size_t)snprintf(s->why + o, sizeof(s->why) - o, "]");
+	}
 }
 
 const char *sim_failure(const struct sim *s)
@@ -1417,6 +1443,7 @@ static void liveness(struct sim *s)
 		return;
 	if (!committed) {
 		fail(s, "liveness: no proposal committed within %" PRIu64 " ms after healing (backlog %" PRIu64 ")", budget, backlog);
+		append_node_states(s);
 		return;
 	}
 	/* Durability: every entry ever reported committed, by any node, is
@@ -1466,6 +1493,8 @@ static void liveness(struct sim *s)
 	}
 	if (!s->failed)
 		fail(s, "liveness: members did not apply up to %" PRIu64 " after healing", target);
+	if (s->failed)
+		append_node_states(s);
 }
 
 int sim_run(struct sim *s)
