@@ -5,6 +5,9 @@
 #include "harness/hx_json.h"
 #include "harness/hx_net.h"
 #include "harness/hx_tls.h"
+#ifdef HX_HAVE_REPORT
+#include "harness/report/hx_report.h"
+#endif
 #include "harness/lab.h"
 
 #include <curl/curl.h>
@@ -498,18 +501,17 @@ static void print_summary(struct hx_run *run, json_t *results, int code)
 	fflush(stdout);
 }
 
-/* report.html next to results.json; a failure here never changes the
- * verdict, it is logged and `rapat report RUN_DIR` can retry. */
+/* report.html next to results.json (harness/report); a failure here never
+ * changes the verdict, it is logged and `rapat report RUN_DIR` can retry. */
 static void write_report(struct hx_run *run)
 {
+#ifdef HX_HAVE_REPORT
 	char err[1024];
-	bool usage;
-	lua_pushstring(run->L, run->run_dir);
-	if (call_lua(run->L, "report", "write", 1, &usage, err, sizeof err) != 0) {
+	if (hx_report_write(run->run_dir, err, sizeof err) != 0)
 		hx_log(run, true, "report.html: %s", err);
-		return;
-	}
-	lua_pop(run->L, 1);
+#else
+	hx_log(run, false, "report.html: not built into this rapat (harness/report)");
+#endif
 }
 
 static void teardown(struct hx_run *run)
@@ -780,39 +782,4 @@ out:
 	json_decref(run->crashes);
 	free(run);
 	return code < 0 ? HX_EXIT_HARNESS : code;
-}
-
-/* `rapat report RUN_DIR`: rebuild report.html from a run directory. */
-int hx_report_main(int argc, char **argv)
-{
-	if (argc != 2 || argv[1][0] == '-') {
-		fprintf(stderr, "usage: rapat report RUN_DIR\n");
-		return argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) ? 0 : HX_EXIT_USAGE;
-	}
-	struct hx_run *run = calloc(1, sizeof *run);
-	char err[2048];
-	int code = HX_EXIT_HARNESS;
-	if (!run)
-		return HX_EXIT_HARNESS;
-	run->plan_ref = LUA_NOREF;
-	if (find_root(run->root, sizeof run->root, err, sizeof err) != 0 ||
-	    hx_lua_open(run, err, sizeof err) != 0) {
-		fprintf(stderr, "rapat report: %s\n", err);
-		goto out;
-	}
-	hx_fmt(run->run_dir, sizeof run->run_dir, "%s", argv[1]);
-	bool usage;
-	lua_pushstring(run->L, argv[1]);
-	if (call_lua(run->L, "report", "write", 1, &usage, err, sizeof err) != 0) {
-		fprintf(stderr, "rapat report: %s\n", err);
-		code = usage ? HX_EXIT_USAGE : HX_EXIT_HARNESS;
-		goto out;
-	}
-	printf("%s\n", lua_tostring(run->L, -1));
-	code = 0;
-out:
-	if (run->L)
-		lua_close(run->L);
-	free(run);
-	return code;
 }

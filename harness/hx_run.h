@@ -96,9 +96,6 @@ struct hx_run {
  * lab, runs the test, writes results.json and report.html, prints the
  * summary. Returns the contract's exit code. Blocks for the whole run. */
 int hx_run_main(struct hx_cli *cli);
-/* `rapat report RUN_DIR` (argv[0] = "report"): rebuilds report.html.
- * Returns 0, 2 (not a run directory) or 4. */
-int hx_report_main(int argc, char **argv);
 
 /* harness.log: one line, prefixed with the run time; also to stderr when
  * echo is set. printf-style. */

@@ -13,6 +13,12 @@
 #ifdef HX_HAVE_CHECKER
 #include "checker/chk.h"
 #endif
+#ifdef HX_HAVE_REPORT
+#include "harness/report/hx_report.h"
+#endif
+#ifdef HX_HAVE_CAMPAIGN
+#include "harness/campaign/hx_campaign.h"
+#endif
 
 
 static const char usage_main[] =
@@ -22,6 +28,7 @@ static const char usage_main[] =
 	"                     [--db ADAPTER.lua] [--out DIR] [--set KEY=VALUE]...\n"
 	"  rapat check HISTORY [--model register|cas-register|kv] [--format auto|jsonl|edn]\n"
 	"                      [--time-limit S] [--json]\n"
+	"  rapat campaign CAMPAIGN.lua [--budget S] [--shard I/N] [--junit FILE] [--post URL]\n"
 	"  rapat report RUN_DIR          rebuild report.html from a run directory\n"
 	"  rapat --help | rapat run --help\n"
 	"\n"
@@ -176,11 +183,21 @@ int main(int argc, char **argv)
 		return HX_EXIT_HARNESS;
 #endif
 	}
-	if (!strcmp(cmd, "report"))
+	if (!strcmp(cmd, "report")) {
+#ifdef HX_HAVE_REPORT
 		return hx_report_main(argc - 1, argv + 1);
+#else
+		fprintf(stderr, "rapat: this build has no report (harness/report)\n");
+		return HX_EXIT_HARNESS;
+#endif
+	}
 	if (!strcmp(cmd, "campaign")) {
-		fprintf(stderr, "rapat: '%s' is not implemented in this build yet\n", cmd);
-		return HX_EXIT_USAGE;
+#ifdef HX_HAVE_CAMPAIGN
+		return hx_campaign_main(argc - 1, argv + 1);
+#else
+		fprintf(stderr, "rapat: this build has no campaign runner (harness/campaign)\n");
+		return HX_EXIT_HARNESS;
+#endif
 	}
 	fprintf(stderr, "rapat: unknown command '%s'\n\n%s", cmd, usage_main);
 	return HX_EXIT_USAGE;

@@ -15,17 +15,21 @@ OBJS_ALL += $(HX_OBJS) $(BUILD)/harness/main.o
 HX_HAVE_CHECKER := $(if $(and $(wildcard checker/chk.h),$(shell grep -ls 'CHECKER_LIB' checker/*.mk 2>/dev/null)),1)
 HX_HAVE_NEM := $(if $(and $(wildcard nemesis/nem.h),$(shell grep -ls 'NEM_NET_LIB' nemesis/*.mk 2>/dev/null)),1)
 HX_HAVE_CLOCK := $(if $(and $(wildcard nemesis/clock/nem_clock.h),$(shell grep -ls 'NEM_CLOCK_OBJS' nemesis/*.mk 2>/dev/null)),1)
+# report.html and `rapat report`/`rapat campaign` (harness/report.mk).
+HX_HAVE_REPORT := $(if $(and $(wildcard harness/report/hx_report.h),$(shell grep -ls 'REPORT_LIB' harness/report.mk 2>/dev/null)),1)
+HX_HAVE_CAMPAIGN := $(if $(and $(HX_HAVE_REPORT),$(wildcard harness/campaign/hx_campaign.h harness/campaign/hx_campaign_run.c)),1)
 HX_FEATURES := $(if $(HX_HAVE_CHECKER),-DHX_HAVE_CHECKER) $(if $(HX_HAVE_NEM),-DHX_HAVE_NEM) \
-               $(if $(HX_HAVE_CLOCK),-DHX_HAVE_CLOCK)
+               $(if $(HX_HAVE_CLOCK),-DHX_HAVE_CLOCK) $(if $(HX_HAVE_REPORT),-DHX_HAVE_REPORT) \
+               $(if $(HX_HAVE_CAMPAIGN),-DHX_HAVE_CAMPAIGN)
 HX_FEATURES_FILE := $(BUILD)/harness/.features
 $(shell mkdir -p $(BUILD)/harness && echo '$(HX_FEATURES)' | cmp -s - $(HX_FEATURES_FILE) || echo '$(HX_FEATURES)' > $(HX_FEATURES_FILE))
-HX_FEATURE_OBJS := $(addprefix $(BUILD)/harness/,main.o hx_check.o hx_net.o hx_clock.o)
+HX_FEATURE_OBJS := $(addprefix $(BUILD)/harness/,main.o hx_check.o hx_net.o hx_clock.o hx_run.o)
 $(HX_FEATURE_OBJS): CFLAGS += $(HX_FEATURES)
 $(HX_FEATURE_OBJS): $(HX_FEATURES_FILE)
 
 # Deferred (=): CHECKER_LIB / NEM_NET_LIB come from fragments included later.
 HX_OPT_LIBS = $(if $(HX_HAVE_CHECKER),$(CHECKER_LIB)) $(if $(HX_HAVE_NEM),$(NEM_NET_LIB)) \
-              $(if $(HX_HAVE_CLOCK),$(NEM_CLOCK_OBJS))
+              $(if $(HX_HAVE_CLOCK),$(NEM_CLOCK_OBJS)) $(if $(HX_HAVE_REPORT),$(REPORT_LIB))
 HX_LIBS := $(call pkglibs,lua5.4 libcurl libevent jansson openssl) -lm -lpthread
 
 $(HX_LIB): $(HX_OBJS)
@@ -38,7 +42,7 @@ $(BIN)/rapat: $(BUILD)/harness/main.o $(HX_LIB) $$(HX_OPT_LIBS) $(LAB_LIB)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(BUILD)/harness/main.o $(HX_LIB) $(HX_OPT_LIBS) $(LAB_LIB) \
-		$(LAB_LIBS) $(NEM_NET_LIBS) $(HX_LIBS)
+		$(LAB_LIBS) $(NEM_NET_LIBS) $(if $(HX_HAVE_REPORT),$(REPORT_LIBS)) $(HX_LIBS)
 
 # A trivial node-protocol-v1 server (tests and the benchmark).
 HX_FAKE := $(BUILD)/tests/integration/fake_v1
@@ -62,7 +66,7 @@ $(HX_SCHED_TEST): $(BUILD)/tests/unit/test_hx_sched.o $(HX_LIB) $$(HX_OPT_LIBS) 
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(HX_LIB) $(HX_OPT_LIBS) $(LAB_LIB) $(LAB_LIBS) $(NEM_NET_LIBS) \
-		$(call pkglibs,cmocka) $(HX_LIBS)
+		$(if $(HX_HAVE_REPORT),$(REPORT_LIBS)) $(call pkglibs,cmocka) $(HX_LIBS)
 
 HX_BENCH := $(BUILD)/tests/bench/harness_curl_loop
 $(HX_BENCH): $(BUILD)/tests/bench/harness_curl_loop.o
