@@ -522,6 +522,15 @@ static void test_rejected_vote_keeps_timer(void **state)
 	f->now = 100;
 	raft_tick(f->r);
 	assert_int_equal(raft_role(f->r), RAFT_CANDIDATE);
+	clear_sent(f);
+	/* A stale RequestVote is answered with our term (Figure 2), so that a
+	 * candidate we never send to can catch up. */
+	v.term = 3;
+	step(f, v);
+	const struct raft_msg *r = find_sent(f, RAFT_MSG_VOTE_RESULT, 3);
+	assert_non_null(r);
+	assert_false(r->vote_result.granted);
+	assert_int_equal(r->term, 5);
 	fake_free(f);
 }
 
