@@ -244,8 +244,9 @@ void hx_report_write_stats(FILE *o, const json_t *chk)
 		if (json_is_object(any))
 			json_object_foreach((json_t *)any, k, v) if (json_is_object(v))
 			{
-				char name[128];
-				snprintf(name, sizeof name, "%s (no fault / some fault)", k);
+				const char *name = !strcmp(k, "clean")	  ? "no fault in force"
+						   : !strcmp(k, "faulty") ? "some fault in force"
+									  : k;
 				json_object_set(rows, name, (json_t *)v);
 			}
 		const json_t *byf = json_object_get(av, "by_fault");
@@ -439,7 +440,11 @@ static void cx_svg(FILE *o, const json_t *cx, const struct hx_report_hist *h)
 		op_label(ops[i].j, label, sizeof label);
 		fprintf(o, "<g class=\"op %s%s\"><rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"14\" rx=\"3\"/>",
 			cls, open ? " open" : "", x0, y, fmax(x1 - x0, 3));
-		fprintf(o, "<text x=\"%.1f\" y=\"%d\">", x0, y - 4);
+		/* labels of bars in the right half end at the bar's end, so they stay inside */
+		if (x0 > L + plot_w / 2)
+			fprintf(o, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"end\">", fmin(x1, W - R), y - 4);
+		else
+			fprintf(o, "<text x=\"%.1f\" y=\"%d\">", x0, y - 4);
 		esc(o, label);
 		if (ops[i].stuck)
 			fputs(" \xe2\x80\x94 cannot be linearized", o);
@@ -454,10 +459,10 @@ static void cx_svg(FILE *o, const json_t *cx, const struct hx_report_hist *h)
 	fprintf(o, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>\n", L, ya, W - R, ya);
 	for (int k = 0; k <= 5; k++) {
 		double t = lo + span * k / 5;
-		fprintf(o, "<text class=\"tick\" x=\"%.1f\" y=\"%d\">%s%.3f ms</text>\n", X(t), ya + 16,
-			k ? "+" : "", (t - lo) * 1e3);
+		fprintf(o, "<text class=\"tick\" x=\"%.1f\" y=\"%d\" text-anchor=\"%s\">%s%.3f ms</text>\n",
+			X(t), ya + 16, k == 0 ? "start" : k == 5 ? "end" : "middle", k ? "+" : "", (t - lo) * 1e3);
 	}
-	fprintf(o, "<text class=\"tick\" x=\"4\" y=\"%d\">t0 = %.6f s</text>\n", ya + 16, lo);
+	fprintf(o, "<text class=\"tick\" x=\"4\" y=\"%d\">at %.6f s</text>\n", ya + 16, lo);
 #undef X
 	fputs("</svg>\n", o);
 }

@@ -115,7 +115,7 @@
     for (k = 0; k < nb; k++) {
       if (!b[k].length) continue;
       b[k].sort(function (x, y) { return x - y; });
-      out.push([tmin + (k + 0.5) * bw, b[k][Math.floor(0.5 * (b[k].length - 1))], b[k][Math.ceil(0.99 * (b[k].length - 1))]]);
+      out.push([tmin + (k + 0.5) * bw, b[k][Math.floor(0.5 * (b[k].length - 1))], b[k][Math.ceil(0.99 * (b[k].length - 1))], k]);
     }
     return out;
   })();
@@ -147,10 +147,11 @@
     }
     [[1, "#1d2329"], [2, "#d64550"]].forEach(function (q) {
       g.strokeStyle = q[1]; g.lineWidth = 1.5; g.beginPath();
-      var started = false;
+      var prev = -2; // bucket of the previous point: a gap (no ok op) breaks the line
       for (var k = 0; k < qs.length; k++) {
-        var xx = xOf(qs[k][0], w); if (xx < LEFT || xx > w - RIGHT) continue;
-        if (!started) { g.moveTo(xx, y(qs[k][q[0]])); started = true; } else g.lineTo(xx, y(qs[k][q[0]]));
+        var xx = xOf(qs[k][0], w); if (xx < LEFT || xx > w - RIGHT) { prev = -2; continue; }
+        if (qs[k][3] !== prev + 1) g.moveTo(xx, y(qs[k][q[0]])); else g.lineTo(xx, y(qs[k][q[0]]));
+        prev = qs[k][3];
       }
       g.stroke(); g.lineWidth = 1;
     });
@@ -181,7 +182,7 @@
     for (var v = 0; v <= mx + 1e-9; v += st) {
       var yy = Math.round(bottom - v / mx * (bottom - top)) + 0.5;
       g.beginPath(); g.moveTo(LEFT, yy); g.lineTo(w - RIGHT, yy); g.stroke();
-      g.fillText(v.toPrecision(3).replace(/\.?0+$/, "") + (D.has_time ? "/s" : ""), 2, yy + 3);
+      g.fillText(String(+v.toPrecision(3)) + (D.has_time ? "/s" : ""), 2, yy + 3);
     }
     for (f = 0; f < nf; f++) {
       [[ok[f], []], [bad[f], [4, 3]]].forEach(function (sr) {
