@@ -5,6 +5,7 @@
 #include <lauxlib.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Address of this byte is the null sentinel: unique and never freed. */
@@ -53,6 +54,40 @@ static long long array_length(lua_State *L, int idx)
 		n++;
 	}
 	return n == max ? n : -1;
+}
+
+static int cmp_keys(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Lua tables have no key order (and string hashing is seeded per process),
+ * so the same value would be written differently from run to run. Objects
+ * get their keys sorted: histories of runs with the same seed compare equal.
+ * Takes o, returns the sorted copy (or o itself when it cannot allocate). */
+static json_t *sorted_object(json_t *o)
+{
+	size_t n = json_object_size(o);
+	if (n < 2)
+		return o;
+	const char **keys = malloc(n * sizeof *keys);
+	json_t *s = json_object();
+	if (!keys || !s) {
+		free(keys);
+		json_decref(s);
+		return o;
+	}
+	size_t i = 0;
+	const char *k;
+	json_t *v;
+	json_object_foreach(o, k, v)
+		keys[i++] = k;
+	qsort(keys, n, sizeof *keys, cmp_keys);
+	for (i = 0; i < n; i++)
+		json_object_set(s, keys[i], json_object_get(o, keys[i]));
+	free(keys);
+	json_decref(o);
+	return s;
 }
 
 static json_t *from_lua(lua_State *L, int idx, int depth, char *err, size_t errlen)
@@ -143,7 +178,7 @@ static json_t *from_lua(lua_State *L, int idx, int depth, char *err, size_t errl
 				return NULL;
 			}
 		}
-		return o;
+		return sorted_object(o);
 	}
 	default:
 		break;

@@ -24,6 +24,30 @@ local constructors = {}
 
 function M.register(kind, ctor) constructors[kind] = ctor end
 
+-- A random source of its own for the nemesis (splitmix64), seeded from the
+-- run's seed: the clients draw from math.random in an order that depends on
+-- timing, so sharing one stream would make the fault schedule (kinds,
+-- targets, topologies) differ between runs with the same seed. With its own
+-- stream the schedule repeats exactly (except what depends on the system's
+-- state, e.g. who the leader is). Returns rand() / rand(n) / rand(m, n) like
+-- math.random.
+function M.rng(seed)
+  local x = math.tointeger(seed) or 0
+  local function next64()
+    x = x + 0x9E3779B97F4A7C15
+    local z = x
+    z = (z ~ (z >> 30)) * 0xBF58476D1CE4E5B9
+    z = (z ~ (z >> 27)) * 0x94D049BB133111EB
+    return z ~ (z >> 31)
+  end
+  return function(m, n)
+    local r = (next64() >> 11) * (1.0 / 9007199254740992.0) -- [0, 1)
+    if m == nil then return r end
+    if n == nil then m, n = 1, m end
+    return m + math.floor(r * (n - m + 1))
+  end
+end
+
 -- Every kind the contract names; those without a constructor are rejected
 -- at plan load with a clear message.
 M.KINDS = { partition = true, kill = true, pause = true, clock = true, disk = true,

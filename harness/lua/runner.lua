@@ -79,7 +79,7 @@ function M.run(loaded)
 
   -- The fault packages exist before the nodes start: some prepare the
   -- nodes' environment (clock control files, LD_PRELOAD).
-  local env = { nodes = handles, rand = rand, opts = opts, adapter = adapter, http = http }
+  local env = { nodes = handles, rand = nemesis.rng(hx.seed), opts = opts, adapter = adapter, http = http }
   local ok_pk, pkgs = pcall(nemesis.build, opts.nemesis, env)
   if not ok_pk then usage_error(tostring(pkgs)) end
   for _, p in ipairs(pkgs) do
@@ -274,7 +274,7 @@ function M.run(loaded)
 
   local function nemesis_thread(g, deadline)
     while not hx.stopping() do
-      local ctx = { time = hx.now(), thread = "nemesis", process = "nemesis", rand = rand,
+      local ctx = { time = hx.now(), thread = "nemesis", process = "nemesis", rand = env.rand,
                     in_flight = count_in_flight }
       if ctx.time >= deadline then break end
       local op, t = g:op(ctx)

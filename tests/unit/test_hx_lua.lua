@@ -146,6 +146,21 @@ case("schedule alternates sleep, start, sleep, end", function()
   eq(a.type, "sleep"); eq(a.value, 5); eq(b.f, "kill-start"); eq(d.type, "sleep"); eq(e.f, "kill-end")
 end)
 
+case("nemesis rng: seeded, reproducible, in range", function()
+  local a, b, c = nemesis.rng(42), nemesis.rng(42), nemesis.rng(43)
+  local same, differ = true, false
+  for _ = 1, 100 do
+    local x, y, z = a(1, 6), b(1, 6), c(1, 6)
+    if x ~= y then same = false end
+    if x ~= z then differ = true end
+    assert(x >= 1 and x <= 6 and math.type(x) == "integer", "range: " .. tostring(x))
+  end
+  assert(same, "same seed, same stream")
+  assert(differ, "another seed, another stream")
+  local r = a()
+  assert(r >= 0 and r < 1, "unit interval")
+end)
+
 -- Plan validation: write plans to temp files and check the messages.
 local function write(path, text)
   local f = assert(io.open(path, "w")); f:write(text); f:close()
