@@ -84,7 +84,9 @@ static void test_decode_roundtrip(void **state)
 		"assert(v.c == 1.5)\n"
 		"local bad, msg = json.decode('{')\n"
 		"assert(bad == nil and msg:find('line 1'))\n"
-		"assert(json.encode({value = 7}) == '{\"value\":7}')\n"), LUA_OK);
+		"assert(json.encode({value = 7}) == '{\"value\":7}')\n"
+		"assert(json.encode({b = 1, a = 2, c = {z = 1, y = 2}}) == '{\"a\":2,\"b\":1,\"c\":{\"y\":2,\"z\":1}}',\n"
+		"       'objects are written with sorted keys')\n"), LUA_OK);
 	lua_close(L);
 }
 
