@@ -17,13 +17,17 @@ $(BIN)/raftnode: $(SRV_OBJS) $(RAFT_LIB)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(SRV_LIBS)
 
 # ---- unit tests (cmocka; pure, fast: also under SANITIZE) ----
-SRV_UNIT := test_wal test_wire test_kv
+SRV_UNIT := test_wal test_wire test_kv test_wire_transport
 $(BUILD)/tests/unit/test_wal: $(BUILD)/tests/unit/test_wal.o $(SRV_PURE_OBJS)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,cmocka jansson)
 $(BUILD)/tests/unit/test_wire: $(BUILD)/tests/unit/test_wire.o $(SRV_PURE_OBJS)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,cmocka jansson)
 $(BUILD)/tests/unit/test_kv: $(BUILD)/tests/unit/test_kv.o $(SRV_PURE_OBJS)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,cmocka jansson)
+# The transport over real loopback sockets (bounded polls, no sleeps).
+$(BUILD)/tests/unit/test_wire_transport: $(BUILD)/tests/unit/test_wire_transport.o $(SRV_PURE_OBJS) \
+		$(BUILD)/raftnode/server/srv_transport.o $(BUILD)/raftnode/server/srv_log.o
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,cmocka jansson libevent)
 SRV_UNIT_BINS := $(addprefix $(BUILD)/tests/unit/,$(SRV_UNIT))
 FAST_TESTS += $(SRV_UNIT_BINS)
 
