@@ -40,7 +40,14 @@ $(BUILD)/tests/unit/test_report_%: $(BUILD)/tests/unit/test_report_%.o $(REPORT_
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(REPORT_LIB) $(call pkglibs,cmocka) $(REPORT_LIBS)
 
-REPORT_PROGS := $(REPORT_LIB) $(REPORT_DRIVER) $(REPORT_UNIT) \
+# A loopback HTTP listener for the campaign test's webhook.
+CAMPAIGN_SINK := $(BUILD)/tests/integration/campaign_http_sink
+$(CAMPAIGN_SINK): $(BUILD)/tests/integration/campaign_http_sink.o
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
+REPORT_PROGS := $(REPORT_LIB) $(REPORT_DRIVER) $(REPORT_UNIT) $(CAMPAIGN_SINK) \
                 $(if $(wildcard harness/campaign/rapat_campaign_driver.c),$(CAMPAIGN_DRIVER))
 PROGS += $(REPORT_PROGS)
 FAST_TESTS += $(REPORT_UNIT)

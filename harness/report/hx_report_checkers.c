@@ -399,7 +399,7 @@ static void cx_svg(FILE *o, const json_t *cx, const struct hx_report_hist *h)
 	double plot_w = W - L - R;
 #define X(t) (L + ((t) - lo) / span * plot_w)
 	fprintf(o,
-		"<svg class=\"cx\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\" "
+		"<svg class=\"cx\" viewBox=\"0 0 %d %d\" width=\"%d\" "
 		"height=\"%d\" role=\"img\" aria-label=\"counterexample\">\n",
 		W, H, W, H);
 	/* faults in force during the window */
