@@ -58,11 +58,32 @@ static int maybe_won(struct raft *r)
 	return convert_to_leader(r);
 }
 
+/* A server that is not a voter of its latest configuration does not start
+ * elections: removed servers must not disrupt (thesis §4.2.3). Except while
+ * that configuration is not yet committed and we were a voter before it:
+ * "a server that is not part of its own latest configuration should still
+ * start new elections, as it might still be needed until the Cnew entry is
+ * committed" (thesis §4.2.2) — e.g. a leader of two that removed itself and
+ * restarted before replicating: the other one cannot win without it. */
+static bool may_campaign(const struct raft *r)
+{
+	if (raft_is_voter(r, r->id))
+		return true;
+	if (r->config_index <= r->commit || r->config_index == 0)
+		return false;
+	struct raft_config prev;
+	raft_index ci;
+	if (membership_config_at(r, r->config_index - 1, &prev, &ci) != RAFT_OK)
+		return false;
+	const struct raft_server *s = raft_config_get(&prev, r->id);
+	bool was_voter = s && s->role == RAFT_VOTER;
+	raft_config_free(&prev);
+	return was_voter;
+}
+
 int election_start(struct raft *r, bool pre_vote, bool transfer)
 {
-	/* A server that is not a voter of its latest configuration never
-	 * starts an election (thesis §4.2.2: removed servers must not disrupt). */
-	if (!raft_is_voter(r, r->id)) {
+	if (!may_campaign(r)) {
 		reset_election_timer(r);
 		return RAFT_OK;
 	}

@@ -1195,8 +1195,8 @@ static void nemesis_member(struct sim *s)
 		rc = raft_promote(r, target, NULL);
 	} else {
 		op = 2;
-		/* Keep at least two voters so that faults stay interesting. */
-		if (sv->role == RAFT_VOTER && raft_config_voters(c) <= 2)
+		/* Down to one voter at most (raft_remove refuses zero). */
+		if (sv->role == RAFT_VOTER && raft_config_voters(c) <= 1)
 			return;
 		rc = raft_remove(r, target, NULL);
 	}

@@ -351,6 +351,48 @@ static void test_removed_leader_steps_down(void **state)
 	sim_free(s);
 }
 
+static bool pred_persisted(struct sim *s, void *arg)
+{
+	struct committed_at *c = arg;
+	struct raft *r = sim_raft(s, c->id);
+	return r && raft_persisted_index(r) >= c->index;
+}
+
+static void test_self_removal_of_two_not_committed(void **state)
+{
+	(void)state;
+	/* Two voters; the leader removes itself but only its own disk gets the
+	 * entry before it restarts. Its latest configuration excludes it, the
+	 * other server's does not, and the other cannot win without its vote
+	 * (its log is shorter). Thesis §4.2.2: it must still campaign until
+	 * that configuration commits — or the cluster is stuck forever. */
+	struct sim *s = new_sim(2, 31);
+	raft_id l = wait_leader(s);
+	raft_id o = l == 1 ? 2 : 1;
+	wait_applied(s, o, propose_n(s, l, 2));
+	assert_true(sim_run_until(s, 10 * ET, pred_committed_config, &l));
+	sim_isolate(s, l, true);
+	raft_index ci;
+	assert_int_equal(raft_remove(sim_raft(s, l), l, &ci), RAFT_OK);
+	struct committed_at p = { l, ci, 0 };
+	assert_true(sim_run_until(s, 10 * ET, pred_persisted, &p));
+	sim_crash(s, l);
+	sim_restart(s, l);
+	sim_isolate(s, l, false);
+	sim_run_for(s, 40 * ET);
+	/* The removal committed and the remaining server leads alone. */
+	assert_int_equal(sim_leader(s), o);
+	assert_true(raft_commit_index(sim_raft(s, o)) >= ci);
+	assert_null(raft_config_get(raft_configuration(sim_raft(s, o)), l));
+	/* The removed server, knowing its removal is committed, stays quiet. */
+	raft_term t = raft_current_term(sim_raft(s, o));
+	sim_run_for(s, 20 * ET);
+	assert_int_equal(sim_leader(s), o);
+	assert_int_equal(raft_current_term(sim_raft(s, o)), t);
+	no_violation(s);
+	sim_free(s);
+}
+
 static void test_restart_loses_unsynced_tail(void **state)
 {
 	(void)state;
@@ -419,6 +461,7 @@ int main(void)
 		cmocka_unit_test(test_membership),
 		cmocka_unit_test(test_learner_does_not_count),
 		cmocka_unit_test(test_removed_leader_steps_down),
+		cmocka_unit_test(test_self_removal_of_two_not_committed),
 		cmocka_unit_test(test_restart_loses_unsynced_tail),
 		cmocka_unit_test(test_figure8),
 	};
