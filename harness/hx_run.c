@@ -133,8 +133,12 @@ static void on_progress(evutil_socket_t fd, short what, void *arg)
 	struct hx_counts *c = &run->hist.counts;
 	double t = hx_history_elapsed(&run->hist);
 	uint64_t done = c->ok + c->fail + c->info;
-	/* ops/s over the whole run so far: stable, and needs no extra state. */
-	double rate = t > 0 ? (double)done / t : 0;
+	/* ops/s since the previous tick: what the system does now (a fault
+	 * shows at once), not the average of the whole run. */
+	double dt = t - run->progress_last_t;
+	double rate = dt > 0 ? (double)(done - run->progress_last_done) / dt : 0;
+	run->progress_last_t = t;
+	run->progress_last_done = done;
 	char faults[128];
 	hx_history_current_faults(&run->hist, faults, sizeof faults);
 	printf("\r\033[K[%5.0fs/%.0fs] %6.0f ops/s  ok %llu  fail %llu  info %llu  faults: %s%s%s", t,

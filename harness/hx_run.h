@@ -89,6 +89,8 @@ struct hx_run {
 	bool tls;                /* plan option tls: certificates in <run>/tls */
 	double started_wall;     /* for duration_s */
 	char progress_status[256];
+	double progress_last_t;  /* the progress line's previous tick */
+	uint64_t progress_last_done;
 };
 
 /* `rapat run` with a syntax-checked command line: loads the plan (usage
