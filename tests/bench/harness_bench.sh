@@ -23,12 +23,25 @@ for i in 1 2 3; do
   echo "lab_build_ms=${lab:-?} nodes_ready_ms=${ready:-?} (5 nodes, db $(basename "$db" .lua), try $i)"
 done
 
-# 2. Throughput through rapat: reads only, no rate limit, one fake node.
-"$bin" run "$root/tests/integration/harness_short.lua" --db "$root/tests/integration/harness_fake_adapter.lua" \
-  --nodes 1 --concurrency "$conc" --time-limit "$secs" --set rate=0 --set nemesis=none \
-  --set read_weight=1 --set write_weight=0 --set cas_weight=0 --set final_time_limit=1 \
-  --set recovery_time=0 --out "$tmp/tput" >/dev/null 2>&1
-hx_rate=$(lua5.4 - "$tmp/tput/history.jsonl" <<'LUA'
+# 2 + 3. Throughput through rapat (reads only, no rate limit, one fake node
+# in the lab, every event recorded) against a plain libcurl loop on the same
+# server program over loopback. The machine is shared and noisy: the two are
+# interleaved over ROUNDS rounds and the medians compared.
+rounds=${ROUNDS:-3}
+port=$(( 20000 + RANDOM % 20000 ))
+"$fake" --listen 127.0.0.1:$port --id n1 >/dev/null 2>&1 &
+fpid=$!
+for _ in $(seq 100); do
+  (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break
+  sleep 0.05
+done
+hx_rates=() curl_rates=()
+for r in $(seq "$rounds"); do
+  "$bin" run "$root/tests/integration/harness_short.lua" --db "$root/tests/integration/harness_fake_adapter.lua" \
+    --nodes 1 --concurrency "$conc" --time-limit "$secs" --set rate=0 --set nemesis=none \
+    --set read_weight=1 --set write_weight=0 --set cas_weight=0 --set final_time_limit=1 \
+    --set recovery_time=0 --out "$tmp/tput$r" >/dev/null 2>&1
+  hx_rate=$(lua5.4 - "$tmp/tput$r/history.jsonl" <<'LUA'
 local first, last, ok
 ok = 0
 for l in io.lines(arg[1]) do
@@ -39,18 +52,13 @@ end
 print(string.format("%.0f", ok / ((last - first) / 1e9)))
 LUA
 )
-echo "rapat_ops_per_s=$hx_rate (concurrency $conc, reads, recorded to history.jsonl, fake v1 in the lab)"
-
-# 3. Plain libcurl loop against the same server on loopback.
-port=$(( 20000 + RANDOM % 20000 ))
-"$fake" --listen 127.0.0.1:$port --id n1 >/dev/null 2>&1 &
-fpid=$!
-for _ in $(seq 100); do
-  (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break
-  sleep 0.05
+  curl_rate=$("$loop" "http://127.0.0.1:$port/v1/kv/r" "$conc" "$secs" | awk '{print $NF}')
+  echo "round $r: rapat_ops_per_s=$hx_rate curl_loop_ops_per_s=$curl_rate"
+  hx_rates+=("$hx_rate"); curl_rates+=("$curl_rate")
 done
-curl_line=$("$loop" "http://127.0.0.1:$port/v1/kv/r" "$conc" "$secs")
-curl_rate=$(echo "$curl_line" | awk '{print $NF}')
-echo "curl_loop_ops_per_s=$curl_rate ($curl_line)"
 kill $fpid; wait $fpid 2>/dev/null; fpid=
-awk -v a="$hx_rate" -v b="$curl_rate" 'BEGIN { if (b > 0) printf "rapat/curl_loop=%.2f\n", a / b }'
+med() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+hm=$(med "${hx_rates[@]}"); cm=$(med "${curl_rates[@]}")
+echo "rapat_ops_per_s_median=$hm (concurrency $conc, reads, two history events per op, fake v1 behind the lab's veth/bridge)"
+echo "curl_loop_ops_per_s_median=$cm (same concurrency, plain libcurl multi loop, no recording, loopback)"
+awk -v a="$hm" -v b="$cm" 'BEGIN { if (b > 0) printf "rapat/curl_loop=%.2f\n", a / b }'
