@@ -26,15 +26,15 @@ only_old() {
 "$bin" run "$root/tests/integration/harness_raft.lua" --seed "${SEED:-11}" --out "$tmp/run" 2>&1 | tee "$tmp/out"
 rc=${PIPESTATUS[0]}
 [ "$rc" -eq 0 ] || fail "rapat run exited $rc, want 0 (valid)"
-lua5.4 "$root/tests/integration/harness_check_run.lua" "$tmp/run" true 300 partition,kill || fail "run directory checks"
+lua5.4 "$root/tests/integration/harness_check_run.lua" "$tmp/run" true 100 partition,kill || fail "run directory checks"
 
 # Membership changes and pauses: a member removed (data set aside) and
 # added back empty, a pause; still valid.
 "$bin" run "$root/tests/integration/harness_raft.lua" --seed 13 --set nemesis=member,pause \
-  --set time_limit=9 --out "$tmp/member" >"$tmp/member.out" 2>&1
+  --set time_limit=12 --out "$tmp/member" >"$tmp/member.out" 2>&1
 rc=$?
 [ "$rc" -eq 0 ] || { fail "member,pause run exited $rc, want 0"; tail -12 "$tmp/member.out"; }
-lua5.4 "$root/tests/integration/harness_check_run.lua" "$tmp/member" true 200 member,pause || fail "member run directory checks"
+lua5.4 "$root/tests/integration/harness_check_run.lua" "$tmp/member" true 100 member,pause || fail "member run directory checks"
 ls -d "$tmp"/member/nodes/*/data.removed-1 >/dev/null 2>&1 || fail "member: no data directory set aside"
 
 before=$(ls /proc | grep -E '^[0-9]+$')
