@@ -179,6 +179,12 @@ static void write_reason_list(FILE *o, const json_t *chk)
 	const json_t *list = json_is_array(reasons) && json_array_size(reasons) ? reasons
 			     : json_is_array(expl) && json_array_size(expl)     ? expl
 										: NULL;
+	if (reason && !json_is_null(reason) && !(list && json_is_string(reason) && json_array_size(list) == 1 &&
+						  json_equal((json_t *)reason, json_array_get(list, 0)))) {
+		fputs(" <span class=\"reason\">", o);
+		esc_json(o, reason, 600);
+		fputs("</span>", o);
+	}
 	if (list) {
 		fputs("<ul class=\"reasons\">", o);
 		size_t i;
@@ -194,10 +200,6 @@ static void write_reason_list(FILE *o, const json_t *chk)
 			fputs("</li>", o);
 		}
 		fputs("</ul>", o);
-	} else if (reason && !json_is_null(reason)) {
-		fputs(" <span class=\"reason\">", o);
-		esc_json(o, reason, 600);
-		fputs("</span>", o);
 	}
 }
 
@@ -376,7 +378,8 @@ static void write_plots(struct ctx *c)
 	      "<span class=\"k none\">never completed</span>; shaded: faults in force. "
 	      "Wheel or the buttons zoom (all plots follow), drag pans, hover for details.</p>\n"
 	      "<div class=\"controls\"><button data-z=\"in\">zoom in</button> <button data-z=\"out\">zoom "
-	      "out</button> <button data-z=\"reset\">whole run</button> <span id=\"view\"></span></div>\n"
+	      "out</button> <button data-z=\"reset\">whole run</button> <button data-z=\"cx\" id=\"cx-button\" "
+	      "hidden=\"hidden\">jump to the counterexample</button> <span id=\"view\"></span></div>\n"
 	      "<div class=\"plot\"><canvas id=\"tl\" height=\"300\"></canvas></div>\n"
 	      "<noscript><p class=\"notes\">The timeline and the plots need JavaScript; the tables "
 	      "below do not.</p></noscript>\n</section>\n"
@@ -613,6 +616,27 @@ static void write_data(struct ctx *c)
 							 "value", f->value));
 	}
 	json_object_set_new(d, "faults", faults);
+	/* counterexample operations, to mark them on the timeline: [process, start_s, end_s, stuck] */
+	json_t *cxs = json_array();
+	const char *name;
+	const json_t *chk;
+	json_object_foreach(json_object_get(c->results, "checkers"), name, chk)
+	{
+		size_t i;
+		const json_t *op;
+		json_array_foreach(json_object_get(json_object_get(chk, "counterexample"), "ops"), i, op)
+		{
+			const json_t *p = json_object_get(op, "process"), *st = json_object_get(op, "start"),
+				     *en = json_object_get(op, "end");
+			if (!json_is_integer(p) || !json_is_number(st))
+				continue;
+			json_array_append_new(cxs, json_pack("[I, f, f, b]", json_integer_value(p),
+							     json_number_value(st) / 1e9,
+							     json_is_number(en) ? json_number_value(en) / 1e9 : -1.0,
+							     json_is_true(json_object_get(op, "stuck"))));
+		}
+	}
+	json_object_set_new(d, "cx", cxs);
 	json_dumpf(d, o, JSON_COMPACT | JSON_ESCAPE_SLASH);
 	json_decref(d);
 	fputs("</script>\n", o);

@@ -21,6 +21,15 @@
   for (i = 0; i < N; i++) lanes[O.lane[i]].push(i);
   function endOf(i) { return O.e[i] < 0 ? tmax : O.e[i]; }
 
+  // the counterexample's operations, found by process and invocation time
+  var cxOps = [], cxLo = Infinity, cxHi = -Infinity;
+  (D.cx || []).forEach(function (c) {
+    var best = -1;
+    for (var i = 0; i < N; i++) if (O.p[i] === c[0] && Math.abs(O.s[i] - c[1]) < 1e-6) { best = i; break; }
+    if (best < 0) return;
+    cxOps.push(best); cxLo = Math.min(cxLo, O.s[best]); cxHi = Math.max(cxHi, endOf(best));
+  });
+
   function fmtT(t) { return D.has_time ? t.toFixed(3) + " s" : "line " + Math.round(t); }
   function niceStep(span, n) {
     var raw = span / n, p = Math.pow(10, Math.floor(Math.log10(raw))), m = raw / p;
@@ -80,6 +89,15 @@
         g.fillRect(x0, TOP + O.lane[i] * laneH + 1, Math.max(x1 - x0, 1), bh);
       }
     }
+    // counterexample operations: outlined, so the failure is easy to find
+    g.strokeStyle = "#7a0f18"; g.lineWidth = 2;
+    for (var c = 0; c < cxOps.length; c++) {
+      var k = cxOps[c], cs = Math.max(O.s[k], view.t0), ce = Math.min(endOf(k), view.t1);
+      if (ce < view.t0 || cs > view.t1) continue;
+      var cx0 = LEFT + (cs - view.t0) * pxPerT, cx1 = LEFT + (ce - view.t0) * pxPerT;
+      g.strokeRect(cx0 - 2, TOP + O.lane[k] * laneH - 1, Math.max(cx1 - cx0, 1) + 4, bh + 4);
+    }
+    g.lineWidth = 1;
     xAxis(tlc, bottom + 2);
     document.getElementById("view").textContent = N + " operations; showing " + fmtT(view.t0) + " \u2013 " + fmtT(view.t1);
   }
@@ -255,9 +273,17 @@
     b.addEventListener("click", function () {
       var z = b.getAttribute("data-z"), mid = (view.t0 + view.t1) / 2;
       if (z === "in") zoom(0.5, mid); else if (z === "out") zoom(2, mid);
+      else if (z === "cx") {
+        var pad = Math.max((cxHi - cxLo) * 2, 1e-3);
+        view.t0 = Math.max(tmin, cxLo - pad); view.t1 = Math.min(tmax, cxHi + pad); drawAll();
+        document.getElementById("timeline").scrollIntoView();
+      }
       else { view.t0 = tmin; view.t1 = tmax; drawAll(); }
     });
   });
+  if (cxOps.length) document.getElementById("cx-button").hidden = false;
   window.addEventListener("resize", redraw);
   drawAll();
+  // report.html#cx opens zoomed on the counterexample
+  if (location.hash === "#cx" && cxOps.length) document.getElementById("cx-button").click();
 })();
