@@ -562,6 +562,20 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(n->base);
 }
 
+/* The sync thread finished a batch: account for it; after_iteration (which
+ * runs right after this iteration) reports it to the core and starts the
+ * next batch with everything buffered meanwhile. */
+static void wal_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct srv_node *n = arg;
+	char err[512];
+	int rc = srv_wal_poll_done(n->wal, err, sizeof err);
+	if (rc < 0)
+		srv_node_fatal(n, "wal sync", err);
+	else if (rc == 1)
+		n->durable_term = n->inflight_term;
+}
+
 /* The group-commit point: runs after every loop iteration. */
 static void after_iteration(struct srv_node *n)
 {
@@ -571,14 +585,14 @@ static void after_iteration(struct srv_node *n)
 	srv_http_unpark(n);
 	for (int round = 0; round < 8 && !n->stop; round++) {
 		issue_reads(n);
-		if (srv_wal_pending(n->wal)) {
-			raft_index durable;
+		if (srv_wal_pending(n->wal) && !srv_wal_busy(n->wal)) {
+			/* Followers get the entries before we start syncing them. */
 			srv_transport_flush(n->transport);
-			if (srv_wal_sync(n->wal, &durable, err, sizeof err) != 0) {
+			n->inflight_term = n->wal_last_term;
+			if (srv_wal_sync_start(n->wal, err, sizeof err) != 0) {
 				srv_node_fatal(n, "wal sync", err);
 				return;
 			}
-			n->durable_term = n->wal_last_term;
 		}
 		raft_index idx = srv_wal_durable_index(n->wal);
 		if (idx == n->reported_index && n->durable_term == n->reported_term)
@@ -676,6 +690,7 @@ int srv_node_init(struct srv_node *n, struct srv_flags *f, char *err, size_t err
 	    .fsync = f->fsync,
 	    .segment_bytes = (size_t)f->segment_kib * 1024,
 	    .notice = wal_notice,
+	    .async = true,
 	};
 	struct srv_wal_replay st;
 	if (srv_wal_open(&n->wal, &wo, snap_index, &st, err, errlen) != 0)
@@ -764,10 +779,12 @@ int srv_node_run(struct srv_node *n)
 	n->house_ev = event_new(n->base, -1, EV_PERSIST, housekeeping_cb, n);
 	n->sigterm_ev = evsignal_new(n->base, SIGTERM, signal_cb, n);
 	n->sigint_ev = evsignal_new(n->base, SIGINT, signal_cb, n);
-	if (!n->tick_ev || !n->house_ev || !n->sigterm_ev || !n->sigint_ev) {
+	n->wal_ev = event_new(n->base, srv_wal_notify_fd(n->wal), EV_READ | EV_PERSIST, wal_done_cb, n);
+	if (!n->tick_ev || !n->house_ev || !n->sigterm_ev || !n->sigint_ev || !n->wal_ev) {
 		SRV_ERROR("out of memory");
 		return 1;
 	}
+	event_add(n->wal_ev, NULL);
 	evsignal_add(n->sigterm_ev, NULL);
 	evsignal_add(n->sigint_ev, NULL);
 	struct timeval hk = {0, HOUSEKEEPING_MS * 1000};
@@ -827,6 +844,8 @@ void srv_node_destroy(struct srv_node *n)
 		event_free(n->sigterm_ev);
 	if (n->sigint_ev)
 		event_free(n->sigint_ev);
+	if (n->wal_ev)
+		event_free(n->wal_ev);
 	if (n->raft)
 		raft_free(n->raft);
 	srv_wal_close(n->wal);

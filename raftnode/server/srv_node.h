@@ -9,11 +9,13 @@
  * requests to the leader — without threads touching the core.
  *
  * The loop runs one iteration at a time (EVLOOP_ONCE) and after every
- * iteration runs srv_node_after_iteration(): the group-commit point. Every
- * log append made by the callbacks of that iteration (many client
- * proposals, many AppendEntries) is written with one write + one fdatasync,
- * then reported to the core with raft_persisted(). Queued linearizable
- * reads are confirmed with one ReadIndex round per iteration as well.
+ * iteration runs after_iteration(): the group-commit point. Every log
+ * append made by the callbacks of that iteration (many client proposals,
+ * many AppendEntries) goes to the WAL's sync thread as one batch (one
+ * write + one fdatasync) while the loop keeps serving; when the batch is
+ * durable it is reported to the core with raft_persisted() and the next
+ * batch (all that accumulated meanwhile) starts. Queued linearizable reads
+ * are confirmed with one ReadIndex round per iteration as well.
  */
 #ifndef SRV_NODE_H
 #define SRV_NODE_H
@@ -94,13 +96,14 @@ struct srv_node {
 	struct srv_kv *kv;
 	struct srv_transport *transport;
 	struct evhttp *http;
-	struct event *tick_ev, *house_ev, *sigterm_ev, *sigint_ev;
+	struct event *tick_ev, *house_ev, *sigterm_ev, *sigint_ev, *wal_ev;
 	char wal_dir[4096], snap_dir[4096];
 	int lock_fd;
 
 	/* durability */
 	raft_term wal_last_term; /* term of the last entry handed to the WAL */
 	raft_term durable_term;  /* term of the entry at the WAL's durable index */
+	raft_term inflight_term; /* term of the last entry of the batch being synced */
 	raft_index reported_index; /* last (index, term) given to raft_persisted */
 	raft_term reported_term;
 	/* state machine */

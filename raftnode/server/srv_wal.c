@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -32,7 +33,28 @@ struct srv_wal {
 	raft_term term;
 	raft_id vote;
 	uint64_t stat_syncs, stat_records;
+
+	/* Background sync (opts.async): one worker thread writes and syncs one
+	 * batch while the loop keeps accumulating the next. Everything from
+	 * job_state to job_what is shared and guarded by mu; the loop thread
+	 * touches job_buf only while the job is idle or done. */
+	bool async;
+	pthread_t worker;
+	bool worker_started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int job_state; /* JOB_IDLE, JOB_RUNNING, JOB_DONE */
+	bool quit;
+	struct srv_buf job_buf;
+	unsigned job_records;
+	raft_index job_last_index, job_max_index;
+	uint64_t job_offset;
+	int job_errno;
+	const char *job_what;
+	int pipe_r, pipe_w; /* worker -> loop: "a job finished" */
 };
+
+enum { JOB_IDLE = 0, JOB_RUNNING = 1, JOB_DONE = 2 };
 
 /* ---- replay ----------------------------------------------------------- */
 
@@ -244,6 +266,9 @@ static int put_vote(struct srv_wal *w)
 
 /* ---- files ------------------------------------------------------------ */
 
+static int wait_job(struct srv_wal *w, char *err, size_t errlen);
+static int start_worker(struct srv_wal *w, char *err, size_t errlen);
+
 static void seg_path(const struct srv_wal *w, uint64_t seq, char *out, size_t n)
 {
 	snprintf(out, n, "%s/wal-%016" PRIx64 ".log", w->dir, seq);
@@ -401,6 +426,7 @@ int srv_wal_open(struct srv_wal **out, const struct srv_wal_opts *o, raft_index 
 	if (!w)
 		return srv_errf(err, errlen, "out of memory");
 	w->fd = -1;
+	w->pipe_r = w->pipe_w = -1;
 	w->fsync = o->fsync;
 	w->segment_bytes = o->segment_bytes ? o->segment_bytes : (8u << 20);
 	if (strlen(o->dir) >= sizeof w->dir) {
@@ -519,6 +545,13 @@ int srv_wal_open(struct srv_wal **out, const struct srv_wal_opts *o, raft_index 
 		rc = -1;
 		goto fail;
 	}
+	if (o->async) {
+		w->async = true;
+		if (start_worker(w, err, errlen) != 0) {
+			rc = -1;
+			goto fail;
+		}
+	}
 	*out = w;
 	return 0;
 fail:
@@ -531,6 +564,22 @@ void srv_wal_close(struct srv_wal *w)
 {
 	if (!w)
 		return;
+	if (w->worker_started) {
+		char err[256];
+		wait_job(w, err, sizeof err); /* a failure here has nobody left to tell */
+		pthread_mutex_lock(&w->mu);
+		w->quit = true;
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->worker, NULL);
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->cv);
+	}
+	if (w->pipe_r >= 0)
+		close(w->pipe_r);
+	if (w->pipe_w >= 0)
+		close(w->pipe_w);
+	srv_buf_free(&w->job_buf);
 	if (w->fd >= 0)
 		close(w->fd);
 	srv_buf_free(&w->pending);
@@ -605,6 +654,9 @@ bool srv_wal_pending(const struct srv_wal *w)
 
 int srv_wal_sync(struct srv_wal *w, raft_index *durable, char *err, size_t errlen)
 {
+	/* Records must reach the file in order: finish the batch in flight. */
+	if (wait_job(w, err, errlen) != 0)
+		return -1;
 	if (w->pending.len) {
 		if (write_all(w->fd, w->pending.p, w->pending.len, (off_t)w->size) != 0)
 			return srv_errf(err, errlen, "wal write (segment %016" PRIx64 "): %s", w->segs[w->n_segs - 1].seq,
@@ -631,6 +683,153 @@ int srv_wal_sync(struct srv_wal *w, raft_index *durable, char *err, size_t errle
 	w->durable_index = w->last_index;
 	*durable = w->last_index;
 	return 0;
+}
+
+/* ---- background sync ------------------------------------------------------ */
+
+static void *worker_main(void *arg)
+{
+	struct srv_wal *w = arg;
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (w->job_state != JOB_RUNNING && !w->quit)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->job_state != JOB_RUNNING)
+			break; /* quit, nothing to do */
+		int fd = w->fd;
+		const uint8_t *p = w->job_buf.p;
+		size_t len = w->job_buf.len;
+		off_t off = (off_t)w->job_offset;
+		bool sync = w->fsync;
+		pthread_mutex_unlock(&w->mu);
+		int e = 0;
+		const char *what = NULL;
+		if (write_all(fd, p, len, off) != 0) {
+			e = errno;
+			what = "write";
+		} else if (sync && fdatasync(fd) != 0) {
+			e = errno;
+			what = "fdatasync";
+		}
+		pthread_mutex_lock(&w->mu);
+		w->job_errno = e;
+		w->job_what = what;
+		w->job_state = JOB_DONE;
+		pthread_cond_broadcast(&w->cv);
+		char one = 1;
+		if (write(w->pipe_w, &one, 1) < 0 && errno != EAGAIN) {
+			/* The loop also finds the result when it waits; nothing lost. */
+		}
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+static int start_worker(struct srv_wal *w, char *err, size_t errlen)
+{
+	int fds[2];
+	if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0)
+		return srv_errf(err, errlen, "wal: pipe: %s", strerror(errno));
+	w->pipe_r = fds[0];
+	w->pipe_w = fds[1];
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	int rc = pthread_create(&w->worker, NULL, worker_main, w);
+	if (rc != 0) {
+		close(w->pipe_r);
+		close(w->pipe_w);
+		w->pipe_r = w->pipe_w = -1;
+		return srv_errf(err, errlen, "wal: start sync thread: %s", strerror(rc));
+	}
+	w->worker_started = true;
+	return 0;
+}
+
+/* A finished job: account for it (loop thread, job done). */
+static int job_complete(struct srv_wal *w, char *err, size_t errlen)
+{
+	pthread_mutex_lock(&w->mu);
+	int e = w->job_errno;
+	const char *what = w->job_what;
+	w->job_state = JOB_IDLE;
+	pthread_mutex_unlock(&w->mu);
+	if (what)
+		return srv_errf(err, errlen, "wal %s (segment %016" PRIx64 "): %s", what, w->segs[w->n_segs - 1].seq,
+		                strerror(e));
+	w->size += w->job_buf.len;
+	w->stat_syncs++;
+	w->stat_records += w->job_records;
+	struct srv_wal_seg *cur = &w->segs[w->n_segs - 1];
+	if (w->job_max_index > cur->max_index)
+		cur->max_index = w->job_max_index;
+	w->durable_index = w->job_last_index;
+	w->job_buf.len = 0;
+	if (w->job_buf.cap > (4u << 20))
+		srv_buf_free(&w->job_buf);
+	if (w->size >= w->segment_bytes && new_segment(w, w->segs[w->n_segs - 1].seq + 1, err, errlen) != 0)
+		return srv_err_ctx(err, errlen, "wal rotate");
+	return 0;
+}
+
+static int wait_job(struct srv_wal *w, char *err, size_t errlen)
+{
+	if (!w->worker_started)
+		return 0;
+	pthread_mutex_lock(&w->mu);
+	while (w->job_state == JOB_RUNNING)
+		pthread_cond_wait(&w->cv, &w->mu);
+	int st = w->job_state;
+	pthread_mutex_unlock(&w->mu);
+	return st == JOB_DONE ? job_complete(w, err, errlen) : 0;
+}
+
+int srv_wal_sync_start(struct srv_wal *w, char *err, size_t errlen)
+{
+	if (!w->async)
+		return srv_errf(err, errlen, "wal: background sync not enabled");
+	if (!w->pending.len || w->job_state != JOB_IDLE)
+		return 0;
+	/* Hand the pending buffer to the worker; take its (empty) one back. */
+	struct srv_buf t = w->job_buf;
+	pthread_mutex_lock(&w->mu);
+	w->job_buf = w->pending;
+	w->job_records = w->pending_records;
+	w->job_last_index = w->last_index;
+	w->job_max_index = w->pending_max;
+	w->job_offset = w->size;
+	w->job_state = JOB_RUNNING;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	w->pending = t;
+	w->pending.len = 0;
+	w->pending_records = 0;
+	w->pending_max = 0;
+	return 0;
+}
+
+int srv_wal_poll_done(struct srv_wal *w, char *err, size_t errlen)
+{
+	char buf[64];
+	while (w->pipe_r >= 0 && read(w->pipe_r, buf, sizeof buf) > 0)
+		;
+	if (!w->worker_started)
+		return 0;
+	pthread_mutex_lock(&w->mu);
+	int st = w->job_state;
+	pthread_mutex_unlock(&w->mu);
+	if (st != JOB_DONE)
+		return 0;
+	return job_complete(w, err, errlen) == 0 ? 1 : -1;
+}
+
+bool srv_wal_busy(const struct srv_wal *w)
+{
+	return w->job_state != JOB_IDLE;
+}
+
+int srv_wal_notify_fd(const struct srv_wal *w)
+{
+	return w->pipe_r;
 }
 
 int srv_wal_compact(struct srv_wal *w, raft_index upto, char *err, size_t errlen)

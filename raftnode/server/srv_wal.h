@@ -19,7 +19,9 @@
  * writes everything buffered with one write and one fdatasync. The caller
  * batches all appends of one event-loop iteration, then syncs once.
  *
- * Blocking: open, sync, set_vote, compact do file I/O and block. One thread.
+ * Blocking: open, sync, set_vote, compact do file I/O and block. One caller
+ * thread; with opts.async a private worker thread does the write+fdatasync
+ * of srv_wal_sync_start batches.
  */
 #ifndef SRV_WAL_H
 #define SRV_WAL_H
@@ -72,6 +74,8 @@ struct srv_wal_opts {
 	 * cut). May be NULL. */
 	void (*notice)(void *ud, const char *msg);
 	void *notice_ud;
+	/* Start a sync thread for srv_wal_sync_start (see below). */
+	bool async;
 };
 
 struct srv_wal;
@@ -99,6 +103,21 @@ bool srv_wal_pending(const struct srv_wal *w);
  * full. *durable = last index now on disk. A failure is fatal for the
  * caller (the page cache state after a failed fsync is unknown). */
 int srv_wal_sync(struct srv_wal *w, raft_index *durable, char *err, size_t errlen);
+/* Background group commit (opts.async): hand everything buffered to the
+ * sync thread, which writes and fdatasyncs it while the caller goes on
+ * buffering the next batch. No-op when nothing is buffered or a batch is
+ * already in flight (start again once it is done). Never blocks. */
+int srv_wal_sync_start(struct srv_wal *w, char *err, size_t errlen);
+/* Readable when a batch finished: watch it with the event loop. */
+int srv_wal_notify_fd(const struct srv_wal *w);
+/* On that event: 1 when a batch completed (srv_wal_durable_index moved),
+ * 0 when nothing finished, -1 when its write/fsync failed (fatal). */
+int srv_wal_poll_done(struct srv_wal *w, char *err, size_t errlen);
+/* A batch is in flight (or finished but not yet polled). */
+bool srv_wal_busy(const struct srv_wal *w);
+/* srv_wal_sync, set_vote and close first wait for a batch in flight, so
+ * records always reach the file in the order they were buffered. */
+
 /* Delete closed segments holding no entry above upto (a durable snapshot
  * covers them). */
 int srv_wal_compact(struct srv_wal *w, raft_index upto, char *err, size_t errlen);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -270,6 +271,81 @@ static void test_snapshot_ahead_of_wal(void **state)
 	srv_wal_replay_free(&st);
 }
 
+static struct srv_wal *open_async(struct fx *f, struct srv_wal_replay *st)
+{
+	struct srv_wal_opts o = {.dir = f->wal, .fsync = true, .segment_bytes = 4096, .notice = notice, .notice_ud = f,
+	                         .async = true};
+	struct srv_wal *w = NULL;
+	char err[512];
+	if (srv_wal_open(&w, &o, 0, st, err, sizeof err) != 0)
+		fail_msg("srv_wal_open: %s", err);
+	return w;
+}
+
+/* Wait (bounded) for the worker's notification and poll it. */
+static void await_batch(struct srv_wal *w)
+{
+	char err[256];
+	for (int i = 0; i < 1000; i++) {
+		fd_set rd;
+		FD_ZERO(&rd);
+		FD_SET(srv_wal_notify_fd(w), &rd);
+		struct timeval tv = {0, 10000};
+		select(srv_wal_notify_fd(w) + 1, &rd, NULL, NULL, &tv);
+		int rc = srv_wal_poll_done(w, err, sizeof err);
+		assert_int_not_equal(rc, -1);
+		if (rc == 1)
+			return;
+	}
+	fail_msg("the sync thread never finished a batch");
+}
+
+static void test_background_sync(void **state)
+{
+	struct fx *f = *state;
+	struct srv_wal_replay st;
+	struct srv_wal *w = open_async(f, &st);
+	char err[256];
+	assert_false(srv_wal_busy(w));
+	assert_int_equal(srv_wal_sync_start(w, err, sizeof err), 0); /* nothing buffered: no-op */
+	assert_false(srv_wal_busy(w));
+	put(w, 1, 10, 1);
+	assert_int_equal(srv_wal_sync_start(w, err, sizeof err), 0);
+	assert_true(srv_wal_busy(w));
+	put(w, 11, 5, 1); /* buffered while the batch is in flight */
+	assert_int_equal(srv_wal_sync_start(w, err, sizeof err), 0); /* in flight: no-op */
+	await_batch(w);
+	assert_int_equal(srv_wal_durable_index(w), 10);
+	assert_false(srv_wal_busy(w));
+	assert_int_equal(srv_wal_sync_start(w, err, sizeof err), 0);
+	/* A vote while a batch is in flight waits for it: order is kept. */
+	put(w, 11, 2, 2); /* truncates the 11..15 batch's tail: rewrites 11, 12 */
+	assert_int_equal(srv_wal_set_vote(w, 2, 1, err, sizeof err), 0);
+	assert_int_equal(srv_wal_durable_index(w), 12);
+	assert_int_equal(srv_wal_poll_done(w, err, sizeof err), 0); /* already accounted for */
+	/* Many rotations through the thread. */
+	for (raft_index i = 13; i <= 400; i += 16) {
+		put(w, i, 16, 2);
+		assert_int_equal(srv_wal_sync_start(w, err, sizeof err), 0);
+		await_batch(w);
+	}
+	assert_int_equal(srv_wal_durable_index(w), 412);
+	assert_true(srv_wal_segments(w) > 2);
+	put(w, 413, 3, 2);
+	assert_int_equal(srv_wal_sync_start(w, err, sizeof err), 0);
+	srv_wal_close(w); /* waits for the batch in flight */
+	srv_wal_replay_free(&st);
+	w = open_wal(f, 0, &st, 0);
+	assert_int_equal(st.n, 415);
+	assert_int_equal(st.term, 2);
+	check_entry(&st, 10, 1);
+	check_entry(&st, 11, 2);
+	check_entry(&st, 12, 2);
+	check_entry(&st, 415, 2);
+	srv_wal_close(w);
+	srv_wal_replay_free(&st);
+}
+
 static void write_some(struct fx *f, unsigned n)
 {
 	struct srv_wal_replay st;
@@ -460,6 +536,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rotation_compaction_snapshot, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reset_after_install, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_snapshot_ahead_of_wal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_background_sync, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_torn_partial_record, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_torn_truncated, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_corrupt_middle, setup, teardown),
