@@ -64,7 +64,7 @@ FUZZ_TARGETS :=     # fuzz target names; each module gives a rule for $(BUILD)/f
 BENCHES :=          # commands printing numbers
 OBJS_ALL :=
 
-include $(sort $(wildcard */*.mk))
+include $(sort $(wildcard */*.mk */*/*.mk))
 
 all: $(PROGS)
 
