@@ -56,6 +56,12 @@ struct srv_wal {
 
 enum { JOB_IDLE = 0, JOB_RUNNING = 1, JOB_DONE = 2 };
 
+/* job_state is read without the mutex by srv_wal_busy (the loop thread is
+ * the only one that moves it to IDLE or RUNNING; the worker only moves
+ * RUNNING to DONE), so every access is atomic. */
+static int job_get(const struct srv_wal *w) { return __atomic_load_n(&w->job_state, __ATOMIC_ACQUIRE); }
+static void job_set(struct srv_wal *w, int st) { __atomic_store_n(&w->job_state, st, __ATOMIC_RELEASE); }
+
 /* ---- replay ----------------------------------------------------------- */
 
 void srv_wal_replay_free(struct srv_wal_replay *rp)
@@ -692,9 +698,9 @@ static void *worker_main(void *arg)
 	struct srv_wal *w = arg;
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (w->job_state != JOB_RUNNING && !w->quit)
+		while (job_get(w) != JOB_RUNNING && !w->quit)
 			pthread_cond_wait(&w->cv, &w->mu);
-		if (w->job_state != JOB_RUNNING)
+		if (job_get(w) != JOB_RUNNING)
 			break; /* quit, nothing to do */
 		int fd = w->fd;
 		const uint8_t *p = w->job_buf.p;
@@ -714,7 +720,7 @@ static void *worker_main(void *arg)
 		pthread_mutex_lock(&w->mu);
 		w->job_errno = e;
 		w->job_what = what;
-		w->job_state = JOB_DONE;
+		job_set(w, JOB_DONE);
 		pthread_cond_broadcast(&w->cv);
 		char one = 1;
 		if (write(w->pipe_w, &one, 1) < 0 && errno != EAGAIN) {
@@ -751,7 +757,7 @@ static int job_complete(struct srv_wal *w, char *err, size_t errlen)
 	pthread_mutex_lock(&w->mu);
 	int e = w->job_errno;
 	const char *what = w->job_what;
-	w->job_state = JOB_IDLE;
+	job_set(w, JOB_IDLE);
 	pthread_mutex_unlock(&w->mu);
 	if (what)
 		return srv_errf(err, errlen, "wal %s (segment %016" PRIx64 "): %s", what, w->segs[w->n_segs - 1].seq,
@@ -776,9 +782,9 @@ static int wait_job(struct srv_wal *w, char *err, size_t errlen)
 	if (!w->worker_started)
 		return 0;
 	pthread_mutex_lock(&w->mu);
-	while (w->job_state == JOB_RUNNING)
+	while (job_get(w) == JOB_RUNNING)
 		pthread_cond_wait(&w->cv, &w->mu);
-	int st = w->job_state;
+	int st = job_get(w);
 	pthread_mutex_unlock(&w->mu);
 	return st == JOB_DONE ? job_complete(w, err, errlen) : 0;
 }
@@ -787,7 +793,7 @@ int srv_wal_sync_start(struct srv_wal *w, char *err, size_t errlen)
 {
 	if (!w->async)
 		return srv_errf(err, errlen, "wal: background sync not enabled");
-	if (!w->pending.len || w->job_state != JOB_IDLE)
+	if (!w->pending.len || job_get(w) != JOB_IDLE)
 		return 0;
 	/* Hand the pending buffer to the worker; take its (empty) one back. */
 	struct srv_buf t = w->job_buf;
@@ -797,7 +803,7 @@ int srv_wal_sync_start(struct srv_wal *w, char *err, size_t errlen)
 	w->job_last_index = w->last_index;
 	w->job_max_index = w->pending_max;
 	w->job_offset = w->size;
-	w->job_state = JOB_RUNNING;
+	job_set(w, JOB_RUNNING);
 	pthread_cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	w->pending = t;
@@ -815,7 +821,7 @@ int srv_wal_poll_done(struct srv_wal *w, char *err, size_t errlen)
 	if (!w->worker_started)
 		return 0;
 	pthread_mutex_lock(&w->mu);
-	int st = w->job_state;
+	int st = job_get(w);
 	pthread_mutex_unlock(&w->mu);
 	if (st != JOB_DONE)
 		return 0;
@@ -824,7 +830,7 @@ int srv_wal_poll_done(struct srv_wal *w, char *err, size_t errlen)
 
 bool srv_wal_busy(const struct srv_wal *w)
 {
-	return w->job_state != JOB_IDLE;
+	return job_get(w) != JOB_IDLE;
 }
 
 int srv_wal_notify_fd(const struct srv_wal *w)
