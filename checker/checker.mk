@@ -45,10 +45,13 @@ FAST_TESTS += $(BUILD)/tests/checker/test_chk_manifest \
               tests/checker/test_genhist.sh \
               tests/checker/test_cli.sh \
               $(BUILD)/fuzz/fuzz_history_jsonl:tests/fuzz/corpus/history_jsonl \
-              $(BUILD)/fuzz/fuzz_history_edn:tests/fuzz/corpus/history_edn
+              $(BUILD)/fuzz/fuzz_history_edn:tests/fuzz/corpus/history_edn \
+              $(BUILD)/fuzz/fuzz_history_diff:tests/fuzz/corpus/history_diff
 
 # ---- fuzz targets: libFuzzer with FUZZ=1, corpus replay otherwise ----
-FUZZ_TARGETS += fuzz_history_jsonl fuzz_history_edn
+FUZZ_TARGETS += fuzz_history_jsonl fuzz_history_edn fuzz_history_diff
+# the differential target also links the brute-force oracle
+$(BUILD)/fuzz/fuzz_history_diff: $(BUILD)/tests/checker/brute.o
 ifneq ($(FUZZ),)
 $(BUILD)/fuzz/fuzz_history_%: $(BUILD)/tests/fuzz/fuzz_history_%.o $(CHECKER_LIB)
 	@mkdir -p $(dir $@)
@@ -57,7 +60,7 @@ else
 $(BUILD)/fuzz/fuzz_history_%: $(BUILD)/tests/fuzz/fuzz_history_%.o $(BUILD)/tests/fuzz/replay_main.o $(CHECKER_LIB)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CHECKER_LIBS)
-PROGS += $(BUILD)/fuzz/fuzz_history_jsonl $(BUILD)/fuzz/fuzz_history_edn
+PROGS += $(BUILD)/fuzz/fuzz_history_jsonl $(BUILD)/fuzz/fuzz_history_edn $(BUILD)/fuzz/fuzz_history_diff
 endif
 
 BENCHES += tests/bench/checker_bench.sh

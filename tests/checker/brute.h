@@ -3,6 +3,7 @@
 #define RAPAT_TEST_BRUTE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum { B_READ, B_WRITE, B_CAS };
 enum { B_OK, B_INFO, B_FAIL };
@@ -19,5 +20,10 @@ struct bop {
  * after every ok op that returned before it was invoked; each step legal for
  * a register starting at null. Tries every order (n <= 12). */
 bool brute_linearizable(const struct bop *ops, int n, int key);
+
+/* Writes the ops (n <= 16) as a JSONL history into buf: events sorted by
+ * time, each op on the lowest process free at its call (a process whose op
+ * ended info is not reused). */
+void brute_jsonl(const struct bop *ops, int n, char *buf, size_t len);
 
 #endif

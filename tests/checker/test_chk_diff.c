@@ -13,27 +13,8 @@ static unsigned rnd(unsigned n)
 	return (unsigned)((rng >> 33) % n);
 }
 
-struct event {
-	int time, op, is_ret;
-};
 
-static int ev_cmp(const void *pa, const void *pb)
-{
-	const struct event *a = pa, *b = pb;
-	if (a->time != b->time)
-		return a->time - b->time;
-	if (a->is_ret != b->is_ret) /* at equal times, arbitrary but fixed */
-		return a->is_ret - b->is_ret;
-	return a->op - b->op;
-}
 
-static void put_value(char *buf, size_t len, int v)
-{
-	if (v < 0)
-		snprintf(buf, len, "null");
-	else
-		snprintf(buf, len, "%d", v);
-}
 
 /* Makes a random history; half of them from a simulated register (mostly
  * valid), half with random read results (mostly invalid). */
@@ -113,36 +94,6 @@ static int generate(struct bop *ops, int *nkeys)
 	return n;
 }
 
-static int to_jsonl(const struct bop *ops, int n, const int *proc, char *buf, size_t len)
-{
-	struct event ev[32];
-	int ne = 0;
-	for (int i = 0; i < n; i++) {
-		ev[ne++] = (struct event){ops[i].call, i, 0};
-		ev[ne++] = (struct event){ops[i].ret, i, 1};
-	}
-	qsort(ev, (size_t)ne, sizeof ev[0], ev_cmp);
-	size_t off = 0;
-	static const char *const fs[] = {"read", "write", "cas"};
-	static const char *const st[] = {"ok", "info", "fail"};
-	for (int e = 0; e < ne; e++) {
-		const struct bop *o = &ops[ev[e].op];
-		char v[64], a[16], b[16];
-		put_value(a, sizeof a, o->a);
-		put_value(b, sizeof b, o->b);
-		if (o->f == B_CAS)
-			snprintf(v, sizeof v, "[%s,%s]", a, b);
-		else if (o->f == B_READ)
-			snprintf(v, sizeof v, "%s", ev[e].is_ret && o->status == B_OK ? a : "null");
-		else
-			snprintf(v, sizeof v, "%s", a);
-		off += (size_t)snprintf(buf + off, len - off,
-					"{\"time\":%d,\"process\":%d,\"type\":\"%s\",\"f\":\"%s\",\"key\":%d,\"value\":%s}\n",
-					ev[e].time, proc[ev[e].op],
-					ev[e].is_ret ? st[o->status] : "invoke", fs[o->f], o->key, v);
-	}
-	return 0;
-}
 
 int main(int argc, char **argv)
 {
@@ -155,34 +106,8 @@ int main(int argc, char **argv)
 		struct bop ops[16];
 		int nkeys;
 		int n = generate(ops, &nkeys);
-		/* Assign processes: sort ops by call; give each the lowest process
-		 * free at its call; an info op retires its process. */
-		int proc[16], free_at[32], nproc = 0;
-		bool retired[32] = {0};
-		int idx[16];
-		for (int i = 0; i < n; i++)
-			idx[i] = i;
-		for (int i = 0; i < n; i++)
-			for (int j = i + 1; j < n; j++)
-				if (ops[idx[j]].call < ops[idx[i]].call) {
-					int t = idx[i];
-					idx[i] = idx[j];
-					idx[j] = t;
-				}
-		for (int k = 0; k < n; k++) {
-			int i = idx[k], p = -1;
-			for (int q = 0; q < nproc && p < 0; q++)
-				if (!retired[q] && free_at[q] < ops[i].call)
-					p = q;
-			if (p < 0)
-				p = nproc++;
-			proc[i] = p;
-			free_at[p] = ops[i].ret;
-			if (ops[i].status == B_INFO)
-				retired[p] = true;
-		}
 		char text[8192];
-		to_jsonl(ops, n, proc, text, sizeof text);
+		brute_jsonl(ops, n, text, sizeof text);
 		bool expect = true;
 		for (int k = 0; k < nkeys; k++)
 			expect &= brute_linearizable(ops, n, k);
