@@ -48,7 +48,6 @@ RAFT_CORE_PROGS := $(RAFT_LIB) $(RAFT_SIM) $(foreach m,$(RAFT_MUTANTS),$(call ra
 PROGS += $(RAFT_CORE_PROGS)
 OBJS_ALL += $(RAFT_CORE_OBJS) $(RAFT_SIM_OBJS)
 
-
 # ---- tests --------------------------------------------------------------------
 # Randomized faults over many seeds (3 and 5 nodes alternating), and a few
 # long runs. The same counts run under SANITIZE=address,undefined.
@@ -92,8 +91,14 @@ FAST_TESTS += $(BUILD)/fuzz/fuzz_raft_step:tests/sim/corpus/raft_step $(BUILD)/f
 RAFT_CORE_PROGS += $(RAFT_FUZZ_BINS)
 PROGS += $(RAFT_FUZZ_BINS)
 
-# ---- benchmark: simulator throughput (seeds/s, steps/s) ------------------------
-BENCHES += $(RAFT_SIM):--seeds:10000
+# ---- benchmarks: simulator throughput (seeds/s, steps/s), core throughput ------
+RAFT_BENCH := $(BUILD)/tests/sim/bench_raft_core
+$(RAFT_BENCH): $(BUILD)/tests/sim/bench_raft_core.o $(RAFT_LIB)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+RAFT_CORE_PROGS += $(RAFT_BENCH)
+PROGS += $(RAFT_BENCH)
+BENCHES += $(RAFT_SIM):--seeds:10000 $(RAFT_BENCH)
 
 # `make raft-core` builds only this module.
 raft-core: $(RAFT_CORE_PROGS)
