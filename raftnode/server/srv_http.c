@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
@@ -88,12 +89,20 @@ struct fwd_ctx {
 	struct srv_node *n;
 	struct evhttp_request *orig;
 	struct srv_fwd_conn *fc;
+	bool in_make;      /* inside evhttp_make_request */
+	bool failed_early; /* the callback ran from inside it (connect failure) */
 };
 
 static void fwd_done(struct evhttp_request *fr, void *arg)
 {
 	struct fwd_ctx *c = arg;
 	c->fc->busy = false;
+	if (c->in_make) {
+		/* libevent can fail the request synchronously, from inside
+		 * evhttp_make_request; forward() answers and frees then. */
+		c->failed_early = true;
+		return;
+	}
 	int code = fr ? evhttp_request_get_response_code(fr) : 0;
 	if (code == 0) {
 		/* Connection refused, reset, or timed out: the leader may or may
@@ -223,11 +232,14 @@ static void forward(struct srv_node *n, struct evhttp_request *req)
 	evhttp_add_header(h, FWD_HEADER, self);
 	evbuffer_add_buffer(evhttp_request_get_output_buffer(fr), evhttp_request_get_input_buffer(req));
 	fc->busy = true;
-	if (evhttp_make_request(fc->evcon, fr, evhttp_request_get_command(req), evhttp_request_get_uri(req)) != 0) {
-		/* evhttp_make_request frees fr on failure; nothing went out. */
+	c->in_make = true;
+	int rc = evhttp_make_request(fc->evcon, fr, evhttp_request_get_command(req), evhttp_request_get_uri(req));
+	c->in_make = false;
+	if (rc != 0 || c->failed_early) {
 		fc->busy = false;
 		free(c);
-		srv_http_reply_error(req, 503, "no_leader");
+		/* Most likely nothing went out, but libevent does not say: unknown. */
+		srv_http_reply_error(req, 502, "forward_failed");
 	}
 }
 
