@@ -157,6 +157,9 @@ function M.load(args)
   if type(adapter.client_url) ~= "function" and type(adapter.invoke) ~= "function" then
     fail("%s: the adapter must define client_url(node) (protocol v1) or invoke(node, http, op)", apath)
   end
+  if type(adapter.client_url) ~= "function" and type(adapter.ready) ~= "function" then
+    fail("%s: an adapter without client_url must define ready(node, http) (the harness cannot ask /v1/status)", apath)
+  end
   if adapter.options ~= nil and type(adapter.options) ~= "table" then
     fail("%s: adapter.options must be a table of option = default", apath)
   end
