@@ -467,10 +467,19 @@ static void cx_svg(FILE *o, const json_t *cx, const struct hx_report_hist *h)
 	fputs("</svg>\n", o);
 }
 
-static void cx_table(FILE *o, const json_t *arr)
+/* The node that served a counterexample op, found in the history by process and invocation time. */
+static const char *served_by(const struct hx_report_hist *h, long long process, double start)
+{
+	for (size_t i = 0; h && i < h->n_ops; i++)
+		if (h->ops[i].process == process && fabs(h->ops[i].start - start) < 1e-6)
+			return h->ops[i].node >= 0 ? h->nodes[h->ops[i].node] : NULL;
+	return NULL;
+}
+
+static void cx_table(FILE *o, const json_t *arr, const struct hx_report_hist *h)
 {
 	fputs("<table><tr><th>history line</th><th>process</th><th>type</th><th>f</th><th>key</th>"
-	      "<th>value</th><th>start s</th><th>end s</th><th>latency ms</th><th></th></tr>\n",
+	      "<th>value</th><th>node</th><th>start s</th><th>end s</th><th>latency ms</th><th></th></tr>\n",
 	      o);
 	size_t i;
 	const json_t *op;
@@ -484,6 +493,10 @@ static void cx_table(FILE *o, const json_t *arr)
 		cell(o, json_object_get(op, "key"));
 		cell(o, json_object_get(op, "value"));
 		double s = ns_field(op, "start"), e = ns_field(op, "end");
+		const char *node = served_by(h, json_integer_value(json_object_get(op, "process")), s);
+		fputs("<td>", o);
+		esc(o, node ? node : "");
+		fputs("</td>", o);
 		fprintf(o, "<td class=\"n\">%.6f</td>", s);
 		if (e >= 0)
 			fprintf(o, "<td class=\"n\">%.6f</td><td class=\"n\">%.3f</td>", e, (e - s) * 1e3);
@@ -530,7 +543,7 @@ static void write_counterexample(FILE *o, const json_t *cx, const struct hx_repo
 	      "bar for its record.</p>\n",
 	      o);
 	if (json_is_array(ops))
-		cx_table(o, ops);
+		cx_table(o, ops, h);
 	const json_t *pre = json_object_get(cx, "prefix");
 	if (json_is_object(pre)) {
 		fputs("<h4>Longest linearizable prefix</h4><p>", o);
@@ -547,7 +560,7 @@ static void write_counterexample(FILE *o, const json_t *cx, const struct hx_repo
 		fputs("; its last operations:</p>\n", o);
 		const json_t *last = json_object_get(pre, "last");
 		if (json_is_array(last) && json_array_size(last))
-			cx_table(o, last);
+			cx_table(o, last, h);
 	} else {
 		fputs("<p class=\"help\">No longest linearizable prefix: the read-from check decided without a "
 		      "search (a read saw a value that no order allows).</p>\n",
