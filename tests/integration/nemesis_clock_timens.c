@@ -22,8 +22,9 @@ int main(void)
 	if (helper == 0) {
 		close(sync_pipe[0]);
 		if (nem_clock_timens_unshare(MONO_OFF, BOOT_OFF, err, sizeof err) < 0) {
+			int e = errno;
 			fprintf(stderr, "%s\n", err);
-			_exit(errno == EPERM ? 77 : 1);
+			_exit(e == EPERM ? 77 : 1);
 		}
 		/* The helper itself stays in the old namespace; what it forks
 		 * (here: the probe, with and without the shim) reads the new one. */
