@@ -361,6 +361,13 @@ function M.run(loaded)
   end
 
   -- ---------------------------------------------------------- checkers
+  -- The nodes are done: stop them first, so that the checker (the slow
+  -- part) has the machine to itself. Their logs and data stay.
+  hx.set_status("stopping nodes")
+  for _, h in ipairs(handles) do
+    if h.state == "paused" then h:resume() end
+    if h.state ~= "down" then h:kill() end
+  end
   hx.set_status("checking")
   local checkers = {}
   if wl.check then
