@@ -185,7 +185,10 @@ static int io_install_snapshot(struct raft_io *io, const struct raft_snapshot_me
 		return -1;
 	}
 	raft_index durable;
-	if (srv_wal_reset(n->wal, meta->last_index, err, sizeof err) != 0 ||
+	/* Appends not yet handed to a sync may belong to another branch: they
+	 * must never reach the file after the snapshot (raft.h). */
+	srv_wal_discard_pending(n->wal);
+	if (srv_wal_reset(n->wal, meta->last_index, meta->last_term, err, sizeof err) != 0 ||
 	    srv_wal_sync(n->wal, &durable, err, sizeof err) != 0) {
 		srv_node_fatal(n, "install snapshot: wal", err);
 		return -1;
@@ -209,7 +212,7 @@ static int io_install_snapshot(struct raft_io *io, const struct raft_snapshot_me
 	n->have_snap = true;
 	n->applied = meta->last_index;
 	n->config_dirty = true;
-	if (srv_wal_compact(n->wal, meta->last_index, err, sizeof err) != 0)
+	if (srv_wal_compact(n->wal, meta->last_index - 1, err, sizeof err) != 0)
 		SRV_WARN("compact wal after snapshot install: %s", err);
 	/* Our proposals at or below it: their fate is unknown to us now. */
 	struct srv_pending *p = n->pending, *next;
@@ -446,7 +449,7 @@ static void maybe_snapshot(struct srv_node *n)
 	rc = raft_snapshot_taken(n->raft, idx, trailing);
 	if (rc != 0)
 		SRV_WARN("raft_snapshot_taken(%" PRIu64 "): %s", idx, raft_strerror(rc));
-	if (srv_wal_compact(n->wal, idx, err, sizeof err) != 0)
+	if (srv_wal_compact(n->wal, idx - 1, err, sizeof err) != 0)
 		SRV_WARN("compact wal: %s", err);
 	SRV_INFO("snapshot at index %" PRIu64 " (%zu keys, %zu bytes) in %" PRIu64 " ms; wal segments now %u", idx,
 	         srv_kv_size(n->kv), len, srv_now_ms() - t0, srv_wal_segments(n->wal));
@@ -693,7 +696,7 @@ int srv_node_init(struct srv_node *n, struct srv_flags *f, char *err, size_t err
 	    .async = true,
 	};
 	struct srv_wal_replay st;
-	if (srv_wal_open(&n->wal, &wo, snap_index, &st, err, errlen) != 0)
+	if (srv_wal_open(&n->wal, &wo, snap_index, n->have_snap ? n->snap.meta.last_term : 0, &st, err, errlen) != 0)
 		return -1;
 	SRV_INFO("recovered: snapshot at %" PRIu64 ", %zu log entries after it, term %" PRIu64 ", vote %" PRIu64,
 	         snap_index, st.n, st.term, st.vote);

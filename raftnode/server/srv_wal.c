@@ -143,11 +143,14 @@ static int replay_record(struct srv_wal_replay *rp, uint8_t type, const uint8_t 
 		return 0;
 	}
 	case SRV_WAL_RESET: {
-		if (len != 8)
-			return srv_errf(err, errlen, "reset record of %u bytes (want 8)", len);
+		if (len != 16)
+			return srv_errf(err, errlen, "reset record of %u bytes (want 16)", len);
 		drop_from(rp, 0);
-		rp->last = srv_get_u64(p);
+		rp->last = rp->base_index = srv_get_u64(p);
+		rp->base_term = srv_get_u64(p + 8);
 		rp->have_last = true;
+		if (rp->last > rp->seg_max)
+			rp->seg_max = rp->last; /* keeps its segment until a snapshot passes it */
 		return 0;
 	}
 	case SRV_WAL_VOTE: {
@@ -424,7 +427,7 @@ static int list_segments(const char *dir, uint64_t **out, size_t *n, char *err, 
 	return 0;
 }
 
-int srv_wal_open(struct srv_wal **out, const struct srv_wal_opts *o, raft_index snap_index,
+int srv_wal_open(struct srv_wal **out, const struct srv_wal_opts *o, raft_index snap_index, raft_term snap_term,
                  struct srv_wal_replay *st, char *err, size_t errlen)
 {
 	memset(st, 0, sizeof *st);
@@ -515,6 +518,32 @@ int srv_wal_open(struct srv_wal **out, const struct srv_wal_opts *o, raft_index 
 	if (rc != 0)
 		goto fail;
 
+	/* Does the durable log continue the snapshot? Its entry at snap_index
+	 * must have snap_term, or its last RESET must be to exactly that. A
+	 * snapshot taken or installed past what was synced, then a crash, can
+	 * leave a log that ends before it or runs on another branch. */
+	bool cont = true;
+	raft_index s_last = st->n ? st->first + st->n - 1 : 0;
+	if (snap_index) {
+		if (st->n && snap_index >= st->first && snap_index <= s_last)
+			cont = st->entries[snap_index - st->first].term == snap_term;
+		else if ((st->n && st->first == snap_index + 1) || (!st->n && st->have_last && st->last == snap_index))
+			cont = st->base_index == snap_index && st->base_term == snap_term;
+		else
+			cont = false;
+	}
+	if (!cont && st->n && s_last > snap_index && st->first <= snap_index + 1) {
+		if (o->notice) {
+			char msg[512];
+			snprintf(msg, sizeof msg,
+			         "wal: log entries %" PRIu64 "..%" PRIu64 " do not continue the snapshot at %" PRIu64
+			         " (term %" PRIu64 "): dropped, the log restarts after the snapshot",
+			         st->first, s_last, snap_index, snap_term);
+			o->notice(o->notice_ud, msg);
+		}
+		drop_from(st, 0);
+		st->first = snap_index + 1;
+	}
 	/* Keep only what follows the snapshot; the rest must be contiguous. */
 	if (st->n && st->first <= snap_index) {
 		size_t drop = snap_index - st->first + 1;
@@ -541,13 +570,11 @@ int srv_wal_open(struct srv_wal **out, const struct srv_wal_opts *o, raft_index 
 		rc = -1;
 		goto fail;
 	}
-	/* The log on disk ends somewhere other than at the snapshot (a
-	 * snapshot taken or installed past what the WAL had made durable, or
-	 * a trailing truncation): record that the log now continues from the
-	 * snapshot, so the next replay does not see a gap before the entries
-	 * appended from here on. Written with the first sync, ahead of them. */
-	if (!st->n && snap_index && st->have_last && st->last != snap_index &&
-	    srv_wal_reset(w, snap_index, err, errlen) != 0) {
+	/* The log does not continue the snapshot: record that it now does
+	 * (RESET to the snapshot), so the next replay sees neither a gap nor
+	 * another branch before the entries appended from here on. Written
+	 * with the first sync, ahead of them. */
+	if (!cont && srv_wal_reset(w, snap_index, snap_term, err, errlen) != 0) {
 		rc = -1;
 		goto fail;
 	}
@@ -628,14 +655,27 @@ oom:
 	return srv_errf(err, errlen, "wal append: out of memory or record too large");
 }
 
-int srv_wal_reset(struct srv_wal *w, raft_index index, char *err, size_t errlen)
+int srv_wal_reset(struct srv_wal *w, raft_index index, raft_term term, char *err, size_t errlen)
 {
-	uint8_t t[8];
+	uint8_t t[16];
 	srv_put_u64(t, index);
-	if (put_record(w, SRV_WAL_RESET, t, 8, NULL, 0) != 0)
+	srv_put_u64(t + 8, term);
+	if (put_record(w, SRV_WAL_RESET, t, 16, NULL, 0) != 0)
 		return srv_errf(err, errlen, "wal reset: out of memory");
 	w->last_index = index;
+	if (index > w->pending_max)
+		w->pending_max = index; /* its segment stays until a snapshot passes it */
 	return 0;
+}
+
+void srv_wal_discard_pending(struct srv_wal *w)
+{
+	w->pending.len = 0;
+	w->pending_records = 0;
+	w->pending_max = 0;
+	/* The log now ends where the handed-over (written or in-flight) part
+	 * ends; the caller's RESET follows. */
+	w->last_index = w->async && job_get(w) != JOB_IDLE ? w->job_last_index : w->durable_index;
 }
 
 int srv_wal_set_vote(struct srv_wal *w, raft_term term, raft_id vote, char *err, size_t errlen)

@@ -42,7 +42,8 @@ enum srv_wal_rec {
 	SRV_WAL_ENTRY = 1,    /* u64 index, u64 term, u8 entry type, data */
 	SRV_WAL_TRUNCATE = 2, /* u64 index: drop entries >= index */
 	SRV_WAL_VOTE = 3,     /* u64 term, u64 voted_for */
-	SRV_WAL_RESET = 4,    /* u64 index: drop all entries; next is index+1 */
+	SRV_WAL_RESET = 4,    /* u64 index, u64 term: drop all entries; the log
+	                       * continues after (index, term), a snapshot */
 };
 
 /* What replaying records produced. Entries own their data (malloc). */
@@ -54,6 +55,8 @@ struct srv_wal_replay {
 	size_t n, cap;
 	raft_index last;            /* last index written (entries or reset) */
 	bool have_last;
+	raft_index base_index;      /* last RESET: the log continues after it */
+	raft_term base_term;
 	raft_index seg_max;         /* highest entry index seen in the current segment */
 };
 void srv_wal_replay_free(struct srv_wal_replay *rp);
@@ -80,12 +83,16 @@ struct srv_wal_opts {
 
 struct srv_wal;
 
-/* Open (or create) the WAL in o->dir and recover it. snap_index is the last
- * index covered by the newest snapshot on disk (0 if none): loaded entries
- * at or below it are dropped, and those returned in *st start at
- * snap_index+1. On success *st is filled (caller frees it with
+/* Open (or create) the WAL in o->dir and recover it. (snap_index,
+ * snap_term) is the last entry covered by the newest snapshot on disk (0, 0
+ * if none): loaded entries at or below it are dropped, and those returned
+ * in *st start at snap_index+1 — but only if the log continues that
+ * snapshot (its entry at snap_index has snap_term, or it was reset to it).
+ * A log on another branch (a snapshot taken or installed past what was
+ * synced, then a crash) is dropped with a notice and restarts after the
+ * snapshot. On success *st is filled (caller frees it with
  * srv_wal_replay_free; the entries can be handed to raft_load). */
-int srv_wal_open(struct srv_wal **out, const struct srv_wal_opts *o, raft_index snap_index,
+int srv_wal_open(struct srv_wal **out, const struct srv_wal_opts *o, raft_index snap_index, raft_term snap_term,
                  struct srv_wal_replay *st, char *err, size_t errlen);
 void srv_wal_close(struct srv_wal *w);
 
@@ -93,8 +100,12 @@ void srv_wal_close(struct srv_wal *w);
  * record) when the log already reaches first. Refuses a gap. No I/O. */
 int srv_wal_append(struct srv_wal *w, raft_index first, const struct raft_entry *e, unsigned n, char *err,
                    size_t errlen);
-/* Buffer a RESET to index (a snapshot covering index was installed). */
-int srv_wal_reset(struct srv_wal *w, raft_index index, char *err, size_t errlen);
+/* Buffer a RESET to (index, term): a snapshot covering index was
+ * installed; the log continues at index+1. */
+int srv_wal_reset(struct srv_wal *w, raft_index index, raft_term term, char *err, size_t errlen);
+/* Forget buffered appends not yet handed to a sync (install_snapshot: they
+ * may belong to another branch and must not land after the snapshot). */
+void srv_wal_discard_pending(struct srv_wal *w);
 /* Record term/vote durably: buffers it and syncs everything buffered. */
 int srv_wal_set_vote(struct srv_wal *w, raft_term term, raft_id vote, char *err, size_t errlen);
 /* Anything buffered? */
@@ -118,8 +129,9 @@ bool srv_wal_busy(const struct srv_wal *w);
 /* srv_wal_sync, set_vote and close first wait for a batch in flight, so
  * records always reach the file in the order they were buffered. */
 
-/* Delete closed segments holding no entry above upto (a durable snapshot
- * covers them). */
+/* Delete closed segments holding no entry (or reset) above upto. A caller
+ * with a snapshot at S passes S-1: the entry at S (or the RESET to S) must
+ * stay, it is how the next open knows the log continues the snapshot. */
 int srv_wal_compact(struct srv_wal *w, raft_index upto, char *err, size_t errlen);
 raft_index srv_wal_last_index(const struct srv_wal *w);
 /* Last index made durable by a sync (including the sync inside set_vote). */

@@ -51,15 +51,22 @@ static int teardown(void **state)
 	return 0;
 }
 
-static struct srv_wal *open_wal(struct fx *f, raft_index snap, struct srv_wal_replay *st, size_t seg)
+static struct srv_wal *open_wal_t(struct fx *f, raft_index snap, raft_term snap_term, struct srv_wal_replay *st,
+                                   size_t seg)
 {
 	struct srv_wal_opts o = {.dir = f->wal, .fsync = false, .segment_bytes = seg, .notice = notice, .notice_ud = f};
 	struct srv_wal *w = NULL;
 	char err[512];
-	int rc = srv_wal_open(&w, &o, snap, st, err, sizeof err);
+	int rc = srv_wal_open(&w, &o, snap, snap_term, st, err, sizeof err);
 	if (rc != 0)
 		fail_msg("srv_wal_open: %s", err);
 	return w;
+}
+
+/* Most tests write every entry with term 1 before their snapshot. */
+static struct srv_wal *open_wal(struct fx *f, raft_index snap, struct srv_wal_replay *st, size_t seg)
+{
+	return open_wal_t(f, snap, snap ? 1 : 0, st, seg);
 }
 
 static int try_open(struct fx *f, raft_index snap, char *err, size_t errlen)
@@ -67,7 +74,7 @@ static int try_open(struct fx *f, raft_index snap, char *err, size_t errlen)
 	struct srv_wal_opts o = {.dir = f->wal, .fsync = false, .notice = notice, .notice_ud = f};
 	struct srv_wal *w = NULL;
 	struct srv_wal_replay st;
-	int rc = srv_wal_open(&w, &o, snap, &st, err, errlen);
+	int rc = srv_wal_open(&w, &o, snap, snap ? 1 : 0, &st, err, errlen);
 	if (rc == 0) {
 		srv_wal_replay_free(&st);
 		srv_wal_close(w);
@@ -193,12 +200,12 @@ static void test_rotation_compaction_snapshot(void **state)
 	}
 	unsigned segs = srv_wal_segments(w);
 	assert_true(segs >= 4);
-	assert_int_equal(srv_wal_compact(w, 500, err, sizeof err), 0);
+	assert_int_equal(srv_wal_compact(w, 499, err, sizeof err), 0);
 	assert_true(srv_wal_segments(w) < segs);
 	srv_wal_close(w);
 	srv_wal_replay_free(&st);
 	/* A snapshot at 500 covers what was deleted; the rest follows it. */
-	w = open_wal(f, 500, &st, 4096);
+	w = open_wal_t(f, 500, 7, &st, 4096);
 	assert_int_equal(st.first, 501);
 	assert_int_equal(st.n, 140);
 	assert_int_equal(st.term, 7); /* the vote survives: every segment starts with it */
@@ -218,12 +225,12 @@ static void test_reset_after_install(void **state)
 	struct srv_wal *w = open_wal(f, 0, &st, 0);
 	put(w, 1, 5, 1);
 	char err[256];
-	assert_int_equal(srv_wal_reset(w, 100, err, sizeof err), 0);
+	assert_int_equal(srv_wal_reset(w, 100, 3, err, sizeof err), 0);
 	put(w, 101, 3, 4);
 	sync_(w, 103);
 	srv_wal_close(w);
 	srv_wal_replay_free(&st);
-	w = open_wal(f, 100, &st, 0);
+	w = open_wal_t(f, 100, 3, &st, 0);
 	assert_int_equal(st.first, 101);
 	assert_int_equal(st.n, 3);
 	check_entry(&st, 103, 4);
@@ -258,13 +265,14 @@ static void test_snapshot_ahead_of_wal(void **state)
 	check_entry(&st, 83, 2);
 	srv_wal_close(w);
 	srv_wal_replay_free(&st);
-	/* Also when the WAL reaches past the snapshot but was truncated back. */
-	w = open_wal(f, 90, &st, 0);
+	/* Also when the WAL ends before a later snapshot (term 3 at 90). */
+	w = open_wal_t(f, 90, 3, &st, 0);
+	assert_int_equal(st.n, 0);
 	put(w, 91, 1, 3);
 	sync_(w, 91);
 	srv_wal_close(w);
 	srv_wal_replay_free(&st);
-	w = open_wal(f, 90, &st, 0);
+	w = open_wal_t(f, 90, 3, &st, 0);
 	assert_int_equal(st.n, 1);
 	check_entry(&st, 91, 3);
 	srv_wal_close(w);
@@ -277,7 +285,7 @@ static struct srv_wal *open_async(struct fx *f, struct srv_wal_replay *st)
 	                         .async = true};
 	struct srv_wal *w = NULL;
 	char err[512];
-	if (srv_wal_open(&w, &o, 0, st, err, sizeof err) != 0)
+	if (srv_wal_open(&w, &o, 0, 0, st, err, sizeof err) != 0)
 		fail_msg("srv_wal_open: %s", err);
 	return w;
 }
@@ -342,6 +350,67 @@ static void test_background_sync(void **state)
 	check_entry(&st, 11, 2);
 	check_entry(&st, 12, 2);
 	check_entry(&st, 415, 2);
+	srv_wal_close(w);
+	srv_wal_replay_free(&st);
+}
+
+/* A snapshot installed (or taken) past what was synced, then a crash: the
+ * durable log runs on another branch after the snapshot's index. Its
+ * entries must not be loaded after the snapshot, and the log restarts. */
+static void test_log_on_another_branch(void **state)
+{
+	struct fx *f = *state;
+	struct srv_wal_replay st;
+	struct srv_wal *w = open_wal(f, 0, &st, 0);
+	put(w, 1, 20, 1); /* an old leader's branch, term 1 */
+	sync_(w, 20);
+	srv_wal_close(w);
+	srv_wal_replay_free(&st);
+	w = open_wal_t(f, 15, 2, &st, 0); /* the snapshot says entry 15 has term 2 */
+	assert_int_equal(st.n, 0);
+	assert_int_equal(st.first, 16);
+	assert_int_equal(f->notices, 1);
+	assert_non_null(strstr(f->last_notice, "do not continue the snapshot"));
+	assert_int_equal(srv_wal_last_index(w), 15);
+	put(w, 16, 2, 2);
+	sync_(w, 17);
+	srv_wal_close(w);
+	srv_wal_replay_free(&st);
+	w = open_wal_t(f, 15, 2, &st, 0);
+	assert_int_equal(st.n, 2);
+	check_entry(&st, 17, 2);
+	assert_int_equal(f->notices, 1); /* consistent now: nothing dropped */
+	srv_wal_close(w);
+	srv_wal_replay_free(&st);
+	/* The same log with a snapshot of the right term keeps its entries. */
+	w = open_wal_t(f, 16, 2, &st, 0);
+	assert_int_equal(st.n, 1);
+	check_entry(&st, 17, 2);
+	srv_wal_close(w);
+	srv_wal_replay_free(&st);
+}
+
+/* A RESET keeps its segment through compaction below the snapshot. */
+static void test_reset_survives_compaction(void **state)
+{
+	struct fx *f = *state;
+	struct srv_wal_replay st;
+	struct srv_wal *w = open_wal(f, 0, &st, 4096);
+	put(w, 1, 64, 1);
+	sync_(w, 64);
+	char err[256];
+	assert_int_equal(srv_wal_reset(w, 500, 4, err, sizeof err), 0);
+	sync_(w, 500);
+	for (raft_index i = 501; i <= 700; i += 50) {
+		put(w, i, 50, 4);
+		sync_(w, i + 49);
+	}
+	assert_int_equal(srv_wal_compact(w, 499, err, sizeof err), 0);
+	srv_wal_close(w);
+	srv_wal_replay_free(&st);
+	w = open_wal_t(f, 500, 4, &st, 4096);
+	assert_int_equal(st.first, 501);
+	assert_int_equal(st.n, 200);
 	srv_wal_close(w);
 	srv_wal_replay_free(&st);
 }
@@ -537,6 +606,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_reset_after_install, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_snapshot_ahead_of_wal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_background_sync, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_log_on_another_branch, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reset_survives_compaction, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_torn_partial_record, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_torn_truncated, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_corrupt_middle, setup, teardown),
