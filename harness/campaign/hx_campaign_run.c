@@ -42,12 +42,13 @@ static const char usage[] =
 	"2 usage error or bad campaign file (file:line: field).\n"
 	"Environment: RAPAT_EXE, the rapat binary the runs use (default: this one).\n";
 
-static volatile sig_atomic_t g_stop; /* SIGINT/SIGTERM seen: start nothing new */
+/* The signal that asked the campaign to stop (SIGINT or SIGTERM), 0 while
+ * none has: start nothing new. A process-wide flag, as signals are. */
+static volatile sig_atomic_t g_stop;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	g_stop = 1;
+	g_stop = sig;
 }
 
 static double now_s(void)
@@ -171,7 +172,7 @@ static size_t run_argv(const struct hx_campaign_state *st, struct hx_campaign_re
 static int wait_child(pid_t pid, double timeout, bool *timed_out, bool *interrupted)
 {
 	double t0 = now_s();
-	bool termed = false;
+	bool termed = false, forwarded = false;
 	double termed_at = 0;
 	for (;;) {
 		int status;
@@ -181,8 +182,21 @@ static int wait_child(pid_t pid, double timeout, bool *timed_out, bool *interrup
 		if (w < 0 && errno != EINTR)
 			return -1;
 		double t = now_s();
-		if (g_stop)
-			*interrupted = true; /* the child got the same terminal signal */
+		if (g_stop) {
+			*interrupted = true;
+			/* Ctrl-C reaches the whole process group (the child heals and
+			 * stops by itself; a second SIGINT would make it abandon the
+			 * heal). A SIGTERM sent to the campaign alone (CI timeouts) is
+			 * passed on once. */
+			if (g_stop == SIGTERM && !forwarded) {
+				kill(pid, SIGTERM);
+				forwarded = true;
+				if (!termed) {
+					termed = true;
+					termed_at = t;
+				}
+			}
+		}
 		if (!termed && timeout > 0 && t - t0 > timeout) {
 			*timed_out = true;
 			kill(pid, SIGTERM);
@@ -395,6 +409,13 @@ static void run_one(struct hx_campaign_state *st, struct hx_campaign_result *r)
 	int status = wait_child(pid, r->timeout, &timed_out, &interrupted);
 	r->duration = now_s() - t0;
 	judge(st, r, status, timed_out);
+	if (interrupted) { /* stopped half-way: whatever it found, the run is incomplete */
+		char was[sizeof r->message];
+		hx_campaign_fmt(was, sizeof was, "%s", r->message);
+		r->outcome = HX_CAMPAIGN_ERROR;
+		hx_campaign_fmt(r->message, sizeof r->message, "interrupted (%s) while running; %s",
+				g_stop == SIGINT ? "SIGINT" : "SIGTERM", was);
+	}
 	if (r->outcome == HX_CAMPAIGN_ERROR && r->exit_code != 1) {
 		char tail[1024];
 		output_tail(r->out_path, tail, sizeof tail, 4);
@@ -565,16 +586,19 @@ int hx_campaign_main(int argc, char **argv)
 		if (e->time_limit > est)
 			est = e->time_limit;
 		if (g_stop || (budget > 0 && elapsed + est > budget)) {
-			r->outcome = HX_CAMPAIGN_SKIPPED;
+			/* an interrupted campaign is incomplete: its unstarted runs are errors */
+			r->outcome = g_stop ? HX_CAMPAIGN_ERROR : HX_CAMPAIGN_SKIPPED;
 			r->budget_skip = !g_stop;
 			hx_campaign_fmt(r->verdict, sizeof r->verdict, "not run");
 			if (g_stop)
-				hx_campaign_fmt(r->message, sizeof r->message, "interrupted");
+				hx_campaign_fmt(r->message, sizeof r->message, "interrupted (%s) before it started",
+						g_stop == SIGINT ? "SIGINT" : "SIGTERM");
 			else
 				hx_campaign_fmt(r->message, sizeof r->message,
 					 "budget: %.0f s used of %.0f s, a run takes about %.0f s", elapsed, budget, est);
 			r->figures = json_object();
-			printf("[%zu/%zu] %s: skipped (%s)\n", i + 1, st.n_runs, r->name, r->message);
+			printf("[%zu/%zu] %s: %s (%s)\n", i + 1, st.n_runs, r->name, g_stop ? "not run" : "skipped",
+			       r->message);
 			fflush(stdout);
 			continue;
 		}
