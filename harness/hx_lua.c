@@ -8,6 +8,7 @@
 #include "harness/hx_net.h"
 #include "harness/hx_check.h"
 #include "harness/hx_clock.h"
+#include "harness/hx_packet.h"
 
 #include <errno.h>
 #include <lauxlib.h>
@@ -797,6 +798,8 @@ static int open_hx(lua_State *L)
 	lua_setfield(L, -2, "check");
 	hx_clock_open(L);
 	lua_setfield(L, -2, "clock");
+	hx_packet_open(L, run);
+	lua_setfield(L, -2, "packet");
 	lua_pushstring(L, run->root);
 	lua_setfield(L, -2, "root");
 	lua_pushstring(L, run->run_dir);

@@ -388,6 +388,67 @@ register_clock("clock", function(env)
   return p
 end)
 
+-- Packet faults without netem: bin/rapat-shaper (NFQUEUE) inside a target
+-- node's namespace shapes what it sends to every other node — delay with
+-- jitter, loss, duplication, or reordering. The harness's own traffic (from
+-- the switch address) is never shaped: clients still reach every node.
+local register_packet = (hx.packet and hx.packet.available) and M.register or function() end
+register_packet("packet", function(env)
+  local kinds = split_list(env.opts.packet_faults)
+  local known = { delay = true, loss = true, duplicate = true, reorder = true }
+  for _, k in ipairs(kinds) do
+    if not known[k] then error(string.format("unknown packet fault '%s' (delay, loss, duplicate, reorder)", k), 0) end
+  end
+  local p = { kind = "packet", active = false, shapers = {} }
+  function p.inject(e)
+    local value = {}
+    for _, node in ipairs(pick_targets(e, e.opts.packet_targets)) do
+      local t = e.node_table(node)
+      local peers = {}
+      for _, other in ipairs(e.nodes) do
+        if other.id ~= node.id then peers[#peers + 1] = other.ip end
+      end
+      local k = kinds[e.rand(1, #kinds)]
+      local spec = { node = t.index, peers = peers, seed = e.rand(1, 2 ^ 31),
+                     log_path = node.dir .. "/shaper.log" }
+      if k == "delay" then
+        spec.delay_ms = e.rand(50, 400); spec.jitter_ms = spec.delay_ms // 4
+      elseif k == "loss" then
+        spec.loss = ({ 0.1, 0.3, 0.5 })[e.rand(1, 3)]
+      elseif k == "duplicate" then
+        spec.duplicate = 0.3
+      else
+        spec.delay_ms = 100; spec.jitter_ms = 50; spec.reorder = 0.3
+      end
+      local pid, err = hx.packet.start(spec)
+      if not pid then
+        p.active = #p.shapers > 0
+        return nil, node.id .. ": " .. tostring(err)
+      end
+      p.shapers[#p.shapers + 1] = { pid = pid, id = node.id }
+      value[node.id] = { fault = k, delay_ms = spec.delay_ms, jitter_ms = spec.jitter_ms, loss = spec.loss,
+                         duplicate = spec.duplicate, reorder = spec.reorder }
+    end
+    p.active = true
+    return value
+  end
+  function p.heal(e)
+    local healed = {}
+    for _, sh in ipairs(p.shapers) do
+      local ok, err = hx.packet.stop(sh.pid)
+      if not ok then hx.say("packet-end: shaper of " .. sh.id .. ": " .. tostring(err)) end
+      healed[#healed + 1] = sh.id
+    end
+    p.active, p.shapers = false, {}
+    return healed
+  end
+  function p.final(e)
+    if #p.shapers == 0 and not p.active then return nil end
+    return p.heal(e)
+  end
+  return p
+end)
+
 -- Membership: remove a member from the cluster (through the adapter's
 -- remove_member, asked of another running member), kill it and set its data
 -- directory aside (data.removed-N: kept as evidence); heal = start it empty

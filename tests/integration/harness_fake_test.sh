@@ -44,12 +44,14 @@ rm "$tmp/good/report.html"
 "$bin" report "$tmp/good" >/dev/null || fail "rapat report failed"
 [ -s "$tmp/good/report.html" ] || fail "rapat report did not rebuild report.html"
 
-# 1b. Clock faults: control files, shim preloaded, start/end events.
-"$bin" run "$plan" --db "$adapter" --seed 7 --set nemesis=clock --out "$tmp/clock" >"$tmp/clock.out" 2>&1
+# 1b. Clock and packet faults: control files, shim preloaded, shapers run
+# in node namespaces, start/end events.
+"$bin" run "$plan" --db "$adapter" --seed 7 --set nemesis=clock,packet --out "$tmp/clock" >"$tmp/clock.out" 2>&1
 rc=$?
-[ $rc -eq 0 ] || { fail "clock faults: exit $rc, want 0"; tail -5 "$tmp/clock.out"; }
-lua5.4 "$check" "$tmp/clock" true 50 clock || fail "clock faults: run directory checks"
+[ $rc -eq 0 ] || { fail "clock/packet faults: exit $rc, want 0"; tail -5 "$tmp/clock.out"; }
+lua5.4 "$check" "$tmp/clock" true 50 clock,packet || fail "clock/packet faults: run directory checks"
 [ -f "$tmp/clock/nodes/n3/clock.ctl" ] || fail "clock faults: no control file for n3"
+grep -qh 'rapat-shaper: seen' "$tmp"/clock/nodes/*/shaper.log 2>/dev/null || fail "packet faults: no shaper ran to the end"
 
 # 1c. Mutual TLS: the harness's CA and certificates, HTTPS with client certs.
 "$bin" run "$plan" --db "$adapter" --seed 7 --set tls=true --set nemesis=pause --out "$tmp/tls" >"$tmp/tls.out" 2>&1
