@@ -97,7 +97,7 @@ static int generate(struct bop *ops, int *nkeys)
 
 int main(int argc, char **argv)
 {
-	long count = argc > 1 ? atol(argv[1]) : 10000;
+	long count = argc > 1 ? atol(argv[1]) : 6000;
 	unsigned long long seed0 = argc > 2 ? strtoull(argv[2], NULL, 10) : 20261126;
 	long disagree = 0, nvalid = 0, ninvalid = 0;
 	for (long it = 0; it < count; it++) {
