@@ -30,7 +30,19 @@ struct chk_options {
  * to the contract's checker object:
  *   {"valid": true|false|"unknown", "model": ..., "ops": N, "keys": K,
  *    "time_s": T, "peak_mem_bytes": M, "counterexample": null | {...},
- *    "reason": "..." (unknown only)}
+ *    "reason": "..." (unknown only), "cpu_s": C, "configurations": E}
+ * counterexample (invalid only), for drawing lanes:
+ *   {"key": K | null, "found_by": "search" | "read-from check",
+ *    "op": OP,                 the op that could not be placed
+ *    "ops": [OP...],           a small set that is not linearizable on its own
+ *                              (that op carries "stuck": true); "ops_total": N
+ *    "minimal": bool,          no single op of the set can be removed
+ *    "shrink_checks": n,
+ *    "prefix": null | {"length": L, "state": V, "last": [OP...]}}
+ *                              the longest linearizable prefix, its final
+ *                              register value and its last ops in order
+ *   OP = {"id", "process", "type": "ok"|"info"|"fail", "f", "value", "key"
+ *         (kv only), "start", "end" (null: never completed), "line"}
  * `o` may be NULL (defaults). Blocks; may start up to o->threads threads,
  * all joined before it returns. Thread-safe: no global mutable state. */
 int chk_check_path(const char *path, const struct chk_options *o, json_t **result, char *err,
