@@ -7,7 +7,7 @@ pkgs=(build-essential pkg-config clang libclang-rt-14-dev bc
       liblua5.4-dev lua5.4 libcurl4-openssl-dev libssl-dev openssl
       libevent-dev libjansson-dev libcmocka-dev
       libnetfilter-queue-dev libiptc-dev libfuse3-dev fuse3
-      iproute2 nftables iptables curl etcd-server etcd-client)
+      iproute2 nftables iptables curl time etcd-server etcd-client)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
