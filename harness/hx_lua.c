@@ -9,6 +9,7 @@
 #include "harness/hx_check.h"
 #include "harness/hx_clock.h"
 #include "harness/hx_packet.h"
+#include "harness/hx_disk.h"
 
 #include <errno.h>
 #include <lauxlib.h>
@@ -800,6 +801,8 @@ static int open_hx(lua_State *L)
 	lua_setfield(L, -2, "clock");
 	hx_packet_open(L, run);
 	lua_setfield(L, -2, "packet");
+	hx_disk_open(L);
+	lua_setfield(L, -2, "disk");
 	lua_pushstring(L, run->root);
 	lua_setfield(L, -2, "root");
 	lua_pushstring(L, run->run_dir);

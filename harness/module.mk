@@ -3,7 +3,7 @@
 # `make harness` builds only this module.
 
 HX_SRCS := harness/hx_json.c harness/hx_history.c harness/hx_http.c harness/hx_lua.c \
-           harness/hx_nodes.c harness/hx_net.c harness/hx_check.c harness/hx_clock.c harness/hx_packet.c harness/hx_tls.c harness/hx_run.c
+           harness/hx_nodes.c harness/hx_net.c harness/hx_check.c harness/hx_clock.c harness/hx_packet.c harness/hx_disk.c harness/hx_tls.c harness/hx_run.c
 HX_OBJS := $(HX_SRCS:%.c=$(BUILD)/%.o)
 HX_LIB := $(BUILD)/libharness.a
 OBJS_ALL += $(HX_OBJS) $(BUILD)/harness/main.o
@@ -18,22 +18,25 @@ HX_HAVE_CLOCK := $(if $(and $(wildcard nemesis/clock/nem_clock.h),$(shell grep -
 # The packet shaper's controller (only its start/stop object: fork + exec).
 HX_HAVE_PACKET := $(if $(and $(wildcard nemesis/packet/nem_shaper.h nemesis/packet/nem_shaper_ctl.c),$(shell grep -ls 'nem_shaper_ctl.o' nemesis/*.mk 2>/dev/null)),1)
 HX_SHAPER_CTL_OBJ := $(BUILD)/nemesis/packet/nem_shaper_ctl.o
+# The file corruption helpers (nemesis/disk/nem_corrupt.c).
+HX_HAVE_DISK := $(if $(and $(wildcard nemesis/disk/nem_corrupt.h),$(shell grep -ls 'NEM_CORRUPT_OBJS' nemesis/*.mk 2>/dev/null)),1)
 # report.html and `rapat report`/`rapat campaign` (harness/report.mk).
 HX_HAVE_REPORT := $(if $(and $(wildcard harness/report/hx_report.h),$(shell grep -ls 'REPORT_LIB' harness/report.mk 2>/dev/null)),1)
 HX_HAVE_CAMPAIGN := $(if $(and $(HX_HAVE_REPORT),$(wildcard harness/campaign/hx_campaign.h harness/campaign/hx_campaign_run.c)),1)
 HX_FEATURES := $(if $(HX_HAVE_CHECKER),-DHX_HAVE_CHECKER) $(if $(HX_HAVE_NEM),-DHX_HAVE_NEM) \
                $(if $(HX_HAVE_CLOCK),-DHX_HAVE_CLOCK) $(if $(HX_HAVE_REPORT),-DHX_HAVE_REPORT) \
-               $(if $(HX_HAVE_CAMPAIGN),-DHX_HAVE_CAMPAIGN) $(if $(HX_HAVE_PACKET),-DHX_HAVE_PACKET)
+               $(if $(HX_HAVE_CAMPAIGN),-DHX_HAVE_CAMPAIGN) $(if $(HX_HAVE_PACKET),-DHX_HAVE_PACKET) \
+               $(if $(HX_HAVE_DISK),-DHX_HAVE_DISK)
 HX_FEATURES_FILE := $(BUILD)/harness/.features
 $(shell mkdir -p $(BUILD)/harness && echo '$(HX_FEATURES)' | cmp -s - $(HX_FEATURES_FILE) || echo '$(HX_FEATURES)' > $(HX_FEATURES_FILE))
-HX_FEATURE_OBJS := $(addprefix $(BUILD)/harness/,main.o hx_check.o hx_net.o hx_clock.o hx_packet.o hx_run.o)
+HX_FEATURE_OBJS := $(addprefix $(BUILD)/harness/,main.o hx_check.o hx_net.o hx_clock.o hx_packet.o hx_disk.o hx_run.o)
 $(HX_FEATURE_OBJS): CFLAGS += $(HX_FEATURES)
 $(HX_FEATURE_OBJS): $(HX_FEATURES_FILE)
 
 # Deferred (=): CHECKER_LIB / NEM_NET_LIB come from fragments included later.
 HX_OPT_LIBS = $(if $(HX_HAVE_CHECKER),$(CHECKER_LIB)) $(if $(HX_HAVE_NEM),$(NEM_NET_LIB)) \
               $(if $(HX_HAVE_CLOCK),$(NEM_CLOCK_OBJS)) $(if $(HX_HAVE_REPORT),$(REPORT_LIB)) \
-              $(if $(HX_HAVE_PACKET),$(HX_SHAPER_CTL_OBJ))
+              $(if $(HX_HAVE_PACKET),$(HX_SHAPER_CTL_OBJ)) $(if $(HX_HAVE_DISK),$(NEM_CORRUPT_OBJS))
 HX_LIBS := $(call pkglibs,lua5.4 libcurl libevent jansson openssl) -lm -lpthread
 
 $(HX_LIB): $(HX_OBJS)

@@ -449,6 +449,59 @@ register_packet("packet", function(env)
   return p
 end)
 
+-- Disk corruption (Jepsen's bitflip/truncate): kill one node, damage one of
+-- its files (a torn tail, or a few flipped bits near the end, where the
+-- newest log entries are), restart it so it reads the damage. Nothing heals
+-- corruption: "disk-end" is recorded right after "disk-start" (instant).
+-- A Raft node may legitimately lose what it had fsynced here; whether the
+-- cluster as a whole stays linearizable is exactly the question.
+local register_disk = (hx.disk and hx.disk.available) and M.register or function() end
+register_disk("disk", function(env)
+  local modes = split_list(env.opts.disk_faults)
+  for _, m in ipairs(modes) do
+    if m ~= "truncate" and m ~= "bitflip" then
+      error(string.format("unknown disk fault '%s' (truncate, bitflip)", m), 0)
+    end
+  end
+  local p = { kind = "disk", active = false, instant = true }
+  function p.inject(e)
+    local node = pick_targets(e, "one")[1]
+    local t = e.node_table(node)
+    if node.state ~= "down" then
+      if node.state == "paused" then node:resume() end
+      local ok, err = node:kill()
+      if not ok then return nil, node.id .. ": kill: " .. tostring(err) end
+    end
+    local files, ferr = hx.disk.files(t.data_dir)
+    local candidates = {}
+    for _, f in ipairs(files or {}) do
+      if f.size > 0 then candidates[#candidates + 1] = f end
+    end
+    table.sort(candidates, function(a, b) return a.path < b.path end)
+    local report, cerr
+    if #candidates > 0 then
+      local f = candidates[e.rand(1, #candidates)]
+      local mode = modes[e.rand(1, #modes)]
+      if mode == "truncate" then
+        report, cerr = hx.disk.corrupt({ path = f.path, mode = "truncate", drop = e.rand(1, math.min(f.size, 4096)) })
+      else
+        report, cerr = hx.disk.corrupt({ path = f.path, mode = "bitflip", count = e.rand(1, 8),
+                                         start = math.max(0, f.size - 65536), seed = e.rand(1, 2 ^ 31) })
+      end
+    else
+      cerr = "no file to corrupt in " .. t.data_dir .. (ferr and (": " .. ferr) or "")
+    end
+    -- Restart whatever happened: the node must come back (or crash visibly).
+    local ok, serr = e.start_node(node)
+    if not ok then hx.say("disk: restart of " .. node.id .. " failed: " .. tostring(serr)) end
+    if not report then return nil, node.id .. ": " .. tostring(cerr) end
+    return { node = node.id, corruption = report }
+  end
+  function p.heal(e) return nil, "corruption cannot be healed" end
+  function p.final(e) return nil end
+  return p
+end)
+
 -- Membership: remove a member from the cluster (through the adapter's
 -- remove_member, asked of another running member), kill it and set its data
 -- directory aside (data.removed-N: kept as evidence); heal = start it empty

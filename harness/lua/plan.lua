@@ -29,6 +29,7 @@ M.CORE = {
   clock_targets    = { "one,minority",     "whose clock a clock fault moves" },
   clock_faults     = { "bump,rate",        "clock faults to pick from: bump (step), rate (fast/slow)" },
   packet_targets   = { "one,minority",     "whose outgoing packets a packet fault shapes" },
+  disk_faults      = { "truncate,bitflip", "disk corruptions to pick from (one node's file, while it is down)" },
   packet_faults    = { "delay,loss,duplicate,reorder", "packet faults to pick from" },
   checkers         = { "linearizable",     "comma list of checkers (the workload runs them)" },
   tls              = { false,              "mutual TLS: the harness makes a CA and certificates (node.tls for the adapter)" },

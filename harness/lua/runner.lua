@@ -289,7 +289,10 @@ function M.run(loaded)
         local p = op.package
         if op.f:match("%-start$") then
           local v, err = p.inject(env)
-          if v ~= nil then record_fault(op.f, v)
+          if v ~= nil then
+            record_fault(op.f, v)
+            -- A fault that cannot be healed (disk corruption) ends at once.
+            if p.instant then record_fault(p.kind .. "-end", v) end
           else
             hx.say(op.f .. " failed: " .. tostring(err))
             record_fault(p.kind .. "-failed", nil, tostring(err))

@@ -37,6 +37,17 @@ rc=$?
 lua5.4 "$root/tests/integration/harness_check_run.lua" "$tmp/member" true 100 member,pause || fail "member run directory checks"
 ls -d "$tmp"/member/nodes/*/data.removed-1 >/dev/null 2>&1 || fail "member: no data directory set aside"
 
+# Disk corruption: whatever raftnode makes of a damaged file (recover, or
+# refuse to start), the harness records the corruption, reports a node that
+# stays down, and still reaches a verdict (never exit 4).
+"$bin" run "$root/tests/integration/harness_raft.lua" --seed 14 --set nemesis=disk \
+  --set time_limit=4 --out "$tmp/disk" >"$tmp/disk.out" 2>&1
+rc=$?
+[ "$rc" -ne 4 ] && [ "$rc" -ne 2 ] || { fail "disk run exited $rc"; tail -12 "$tmp/disk.out"; }
+grep -q '"f":"disk-start","value":{"corruption":{"changes":\[' "$tmp/disk/history.jsonl" || fail "disk: no corruption recorded"
+grep -q '"f":"disk-end"' "$tmp/disk/history.jsonl" || fail "disk: no disk-end"
+[ -s "$tmp/disk/results.json" ] || fail "disk: no results.json"
+
 before=$(ls /proc | grep -E '^[0-9]+$')
 nets=$(grep -o 'net:\[[0-9]*\]' "$tmp/run/harness.log" | sort -u)
 [ -n "$nets" ] || fail "harness.log lacks the lab namespaces"
