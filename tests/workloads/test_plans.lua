@@ -54,9 +54,9 @@ for _, path in ipairs(plan_files()) do
   end
 end
 
-T.case("every workload × partition, kill, pause, clock, member has a plan", function()
+T.case("every workload × every fault kind has a plan", function()
   for w in pairs(WORKLOADS) do
-    for _, kind in ipairs({ "partition", "kill", "pause", "clock", "member" }) do
+    for _, kind in ipairs({ "partition", "kill", "pause", "clock", "disk", "packet", "member" }) do
       T.truthy(covered[w .. "-" .. kind], "plan for " .. w .. " under " .. kind)
     end
   end
