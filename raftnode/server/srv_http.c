@@ -9,8 +9,11 @@
  * the write, and reads stay linearizable because the leader serves them.
  * A forwarded request carries X-Rapat-Forwarded; a node that gets one while
  * not leader answers 503 not_leader (nothing was proposed) instead of
- * forwarding again, so stale leader hints cannot loop. A forwarding failure
- * after the request may have been sent is 502 forward_failed: unknown.
+ * forwarding again, so stale leader hints cannot loop. When the known
+ * leader cannot even be connected to (nothing was sent), the request waits
+ * for another leader like one that arrived with none known, then 503
+ * no_leader; a failure after the request may have been sent is 502
+ * forward_failed: unknown.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -85,13 +88,28 @@ static void reply_bad(struct evhttp_request *req, const char *fmt, ...)
 
 /* ---- forwarding -------------------------------------------------------------- */
 
+static void park(struct srv_node *n, struct evhttp_request *req, raft_id avoid);
+
 struct fwd_ctx {
 	struct srv_node *n;
 	struct evhttp_request *orig;
 	struct srv_fwd_conn *fc;
 	bool in_make;      /* inside evhttp_make_request */
 	bool failed_early; /* the callback ran from inside it (connect failure) */
+	bool saw_error;    /* libevent reported an error after connecting */
+	raft_id leader;    /* where it was sent */
 };
+
+/* libevent calls this for failures once the connection exists (timeout,
+ * EOF, bad answer): the request may have been sent. A failure while still
+ * connecting (refused, connect timeout) ends the request WITHOUT this
+ * callback (evhttp_connection_cb_cleanup), and requests are only written
+ * after the connection is up: then nothing was sent. */
+static void fwd_error(enum evhttp_request_error e, void *arg)
+{
+	struct fwd_ctx *c = arg;
+	c->saw_error = true;
+}
 
 static void fwd_done(struct evhttp_request *fr, void *arg)
 {
@@ -104,9 +122,13 @@ static void fwd_done(struct evhttp_request *fr, void *arg)
 		return;
 	}
 	int code = fr ? evhttp_request_get_response_code(fr) : 0;
-	if (code == 0) {
-		/* Connection refused, reset, or timed out: the leader may or may
-		 * not have received and executed the request. */
+	if (code == 0 && !c->saw_error) {
+		/* The leader we know could not even be connected to: nothing was
+		 * sent. Wait (bounded) for another leader, then 503 no_leader. */
+		park(c->n, c->orig, c->leader);
+	} else if (code == 0) {
+		/* Reset or timed out after connecting: the leader may or may not
+		 * have received and executed the request. */
 		srv_http_reply_error(c->orig, 502, "forward_failed");
 	} else {
 		struct evbuffer *in = evhttp_request_get_input_buffer(fr);
@@ -151,7 +173,7 @@ static struct srv_fwd_conn *fwd_conn(struct srv_node *n, const char *addr)
 /* Wait (bounded) for a leader instead of refusing at once: elections take
  * an election timeout or two, and a request parked meanwhile usually
  * succeeds. Nothing has been proposed, so expiring it is a clean 503. */
-static void park(struct srv_node *n, struct evhttp_request *req)
+static void park(struct srv_node *n, struct evhttp_request *req, raft_id avoid)
 {
 	struct srv_parked *p = calloc(1, sizeof *p);
 	if (!p) {
@@ -162,6 +184,7 @@ static void park(struct srv_node *n, struct evhttp_request *req)
 	if (wait > n->flags->request_timeout_ms / 2)
 		wait = n->flags->request_timeout_ms / 2;
 	p->req = req;
+	p->avoid = avoid;
 	p->deadline = srv_now_ms() + wait;
 	p->next = n->parked;
 	n->parked = p;
@@ -171,15 +194,27 @@ static void handle(struct evhttp_request *req, void *arg);
 
 void srv_http_unpark(struct srv_node *n)
 {
-	if (!n->parked || !raft_leader(n->raft))
+	raft_id leader = raft_leader(n->raft);
+	if (!n->parked || !leader)
 		return;
-	struct srv_parked *list = n->parked;
+	struct srv_parked *list = n->parked, *keep = NULL;
 	n->parked = NULL;
 	while (list) {
 		struct srv_parked *p = list;
 		list = p->next;
+		if (leader == p->avoid) {
+			p->next = keep;
+			keep = p;
+			continue;
+		}
 		handle(p->req, n); /* may park it again (leader lost meanwhile) */
 		free(p);
+	}
+	while (keep) {
+		struct srv_parked *p = keep;
+		keep = p->next;
+		p->next = n->parked;
+		n->parked = p;
 	}
 }
 
@@ -206,7 +241,7 @@ static void forward(struct srv_node *n, struct evhttp_request *req)
 	raft_id leader = raft_leader(n->raft);
 	char addr[RAFT_ADDR_MAX];
 	if (!leader) {
-		park(n, req);
+		park(n, req, 0);
 		return;
 	}
 	if (leader == raft_id_of(n->raft) || srv_node_client_addr(n, leader, addr, sizeof addr) != 0) {
@@ -224,13 +259,20 @@ static void forward(struct srv_node *n, struct evhttp_request *req)
 	c->n = n;
 	c->orig = req;
 	c->fc = fc;
+	c->leader = leader;
+	evhttp_request_set_error_cb(fr, fwd_error);
 	struct evkeyvalq *h = evhttp_request_get_output_headers(fr);
 	evhttp_add_header(h, "Host", addr);
 	evhttp_add_header(h, "Content-Type", "application/json");
 	char self[32];
 	snprintf(self, sizeof self, "n%" PRIu64, raft_id_of(n->raft));
 	evhttp_add_header(h, FWD_HEADER, self);
-	evbuffer_add_buffer(evhttp_request_get_output_buffer(fr), evhttp_request_get_input_buffer(req));
+	/* Copy, not move, the body: the request may be handled again (parked
+	 * when this leader turns out to be unreachable). */
+	struct evbuffer *body = evhttp_request_get_input_buffer(req);
+	size_t blen = evbuffer_get_length(body);
+	if (blen)
+		evbuffer_add(evhttp_request_get_output_buffer(fr), evbuffer_pullup(body, -1), blen);
 	fc->busy = true;
 	c->in_make = true;
 	int rc = evhttp_make_request(fc->evcon, fr, evhttp_request_get_command(req), evhttp_request_get_uri(req));

@@ -77,6 +77,7 @@ struct srv_parked {
 	struct srv_parked *next;
 	struct evhttp_request *req;
 	uint64_t deadline;
+	raft_id avoid; /* a leader that could not be reached: wait for another */
 };
 
 /* A pooled HTTP client connection to the leader, for forwarding. */
