@@ -6,7 +6,7 @@
 
 /* §5.2: "Raft uses randomized election timeouts ... chosen randomly from a
  * fixed interval". Ours is [base, 2*base). */
-void reset_election_timer(struct raft *r)
+void raft_reset_election_timer(struct raft *r)
 {
 	r->election_start = raft_now(r);
 	unsigned base = r->opts.election_timeout_ms;
@@ -16,13 +16,13 @@ void reset_election_timer(struct raft *r)
 static void leave_leadership(struct raft *r)
 {
 	if (r->role == RAFT_LEADER) {
-		read_index_fail_all(r);
-		progress_free(r);
+		raft_read_index_fail_all(r);
+		raft_progress_free(r);
 		r->transfer_target = 0;
 	}
 }
 
-int convert_to_follower(struct raft *r, raft_term term, raft_id leader)
+int raft_convert_to_follower(struct raft *r, raft_term term, raft_id leader)
 {
 	bool changed = r->role != RAFT_FOLLOWER || r->term != term || r->leader != leader;
 	if (term > r->term) {
@@ -46,7 +46,7 @@ int convert_to_follower(struct raft *r, raft_term term, raft_id leader)
 	 * with a better log from ever campaigning (a livelock without
 	 * pre-vote). A former leader, whose timer was not running, gets one. */
 	if (r->role == RAFT_LEADER)
-		reset_election_timer(r);
+		raft_reset_election_timer(r);
 	r->role = RAFT_FOLLOWER;
 	r->leader = leader;
 	r->pre_vote_phase = false;
@@ -56,7 +56,7 @@ int convert_to_follower(struct raft *r, raft_term term, raft_id leader)
 	return RAFT_OK;
 }
 
-int convert_to_candidate(struct raft *r, bool pre_vote, bool transfer)
+int raft_convert_to_candidate(struct raft *r, bool pre_vote, bool transfer)
 {
 	leave_leadership(r);
 	if (!pre_vote) {
@@ -81,12 +81,12 @@ int convert_to_candidate(struct raft *r, bool pre_vote, bool transfer)
 		r->cap_votes = r->config.n;
 	}
 	r->n_votes = 0;
-	reset_election_timer(r);
+	raft_reset_election_timer(r);
 	raft_notify(r);
 	return RAFT_OK;
 }
 
-int convert_to_leader(struct raft *r)
+int raft_convert_to_leader(struct raft *r)
 {
 	assert(r->role == RAFT_CANDIDATE && !r->pre_vote_phase);
 	r->role = RAFT_LEADER;
@@ -98,7 +98,7 @@ int convert_to_leader(struct raft *r)
 	uint64_t now = raft_now(r);
 	r->heartbeat_last = now;
 	r->quorum_check_start = now;
-	int rc = progress_rebuild(r);
+	int rc = raft_progress_rebuild(r);
 	if (rc)
 		return raft_fatal(r, rc);
 	raft_notify(r);
@@ -106,9 +106,9 @@ int convert_to_leader(struct raft *r)
 	 * of its term" — it commits the previous terms' entries (§5.4.2) and
 	 * lets ReadIndex learn the commit index (thesis §6.4). */
 	struct raft_entry noop = { .term = r->term, .type = RAFT_ENTRY_NOOP };
-	rc = replication_append_local(r, &noop);
+	rc = raft_replication_append_local(r, &noop);
 	if (rc)
 		return rc;
-	replication_broadcast(r);
+	raft_replication_broadcast(r);
 	return RAFT_OK;
 }

@@ -12,7 +12,7 @@
  * through check-quorum, or when a message of a higher term other than a
  * vote request arrives (a rejoining server answers its heartbeats with its
  * term). */
-bool election_in_lease(struct raft *r)
+bool raft_election_in_lease(struct raft *r)
 {
 	if (r->role == RAFT_LEADER)
 		return true;
@@ -52,10 +52,10 @@ static int maybe_won(struct raft *r)
 	if (r->pre_vote_phase)
 		/* Thesis §9.6: only once a majority would vote does the
 		 * pre-candidate increment its term and run a real election. */
-		return election_start(r, false, r->transfer_campaign);
+		return raft_election_start(r, false, r->transfer_campaign);
 	/* §5.2: "A candidate wins an election if it receives votes from a
 	 * majority of the servers in the full cluster for the same term." */
-	return convert_to_leader(r);
+	return raft_convert_to_leader(r);
 }
 
 /* A server that is not a voter of its latest configuration does not start
@@ -73,7 +73,7 @@ static bool may_campaign(const struct raft *r)
 		return false;
 	struct raft_config prev;
 	raft_index ci;
-	if (membership_config_at(r, r->config_index - 1, &prev, &ci) != RAFT_OK)
+	if (raft_membership_config_at(r, r->config_index - 1, &prev, &ci) != RAFT_OK)
 		return false;
 	const struct raft_server *s = raft_config_get(&prev, r->id);
 	bool was_voter = s && s->role == RAFT_VOTER;
@@ -81,13 +81,13 @@ static bool may_campaign(const struct raft *r)
 	return was_voter;
 }
 
-int election_start(struct raft *r, bool pre_vote, bool transfer)
+int raft_election_start(struct raft *r, bool pre_vote, bool transfer)
 {
 	if (!may_campaign(r)) {
-		reset_election_timer(r);
+		raft_reset_election_timer(r);
 		return RAFT_OK;
 	}
-	int rc = convert_to_candidate(r, pre_vote, transfer);
+	int rc = raft_convert_to_candidate(r, pre_vote, transfer);
 	if (rc)
 		return rc;
 	record_vote(r, r->id);
@@ -96,8 +96,8 @@ int election_start(struct raft *r, bool pre_vote, bool transfer)
 		if (s->id == r->id || s->role != RAFT_VOTER)
 			continue;
 		struct raft_msg m = { .type = RAFT_MSG_VOTE, .to = s->id };
-		m.vote.last_log_index = log_last_index(&r->log);
-		m.vote.last_log_term = log_last_term(&r->log);
+		m.vote.last_log_index = raft_log_last_index(&r->log);
+		m.vote.last_log_term = raft_log_last_term(&r->log);
 		m.vote.pre_vote = pre_vote;
 		m.vote.transfer = transfer;
 		/* A pre-vote asks about the term we would use, without adopting it. */
@@ -119,14 +119,14 @@ static bool log_up_to_date(const struct raft *r, const struct raft_msg *m)
 	(void)m;
 	return true; /* MUTANT: skips the up-to-date check */
 #else
-	raft_term lt = log_last_term(&r->log);
+	raft_term lt = raft_log_last_term(&r->log);
 	if (m->vote.last_log_term != lt)
 		return m->vote.last_log_term > lt;
-	return m->vote.last_log_index >= log_last_index(&r->log);
+	return m->vote.last_log_index >= raft_log_last_index(&r->log);
 #endif
 }
 
-int election_recv_vote(struct raft *r, const struct raft_msg *m)
+int raft_election_recv_vote(struct raft *r, const struct raft_msg *m)
 {
 	/* step.c already applied the term rules: m->term >= r->term here, and
 	 * equal unless this is a pre-vote. */
@@ -142,7 +142,7 @@ int election_recv_vote(struct raft *r, const struct raft_msg *m)
 			return rc;
 		/* §5.2: a follower that grants a vote restarts its timer, so that
 		 * it does not compete with the candidate it just voted for. */
-		reset_election_timer(r);
+		raft_reset_election_timer(r);
 	}
 	if (grant && m->vote.pre_vote)
 		reply.term = m->term; /* echoed, see raft_send */
@@ -150,7 +150,7 @@ int election_recv_vote(struct raft *r, const struct raft_msg *m)
 	return RAFT_OK;
 }
 
-int election_recv_vote_result(struct raft *r, const struct raft_msg *m)
+int raft_election_recv_vote_result(struct raft *r, const struct raft_msg *m)
 {
 	if (r->role != RAFT_CANDIDATE || m->vote_result.pre_vote != r->pre_vote_phase)
 		return RAFT_OK;

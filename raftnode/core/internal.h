@@ -119,16 +119,16 @@ struct raft {
 };
 
 /* log.c */
-raft_index log_last_index(const struct raft_log *l);
-raft_term log_last_term(const struct raft_log *l);
-raft_term log_term_at(const struct raft_log *l, raft_index i);
-struct raft_entry *log_get(const struct raft_log *l, raft_index i);
-int log_append_copy(struct raft_log *l, const struct raft_entry *e);
-void log_truncate(struct raft_log *l, raft_index from);
-void log_compact(struct raft_log *l, raft_index upto);
-void log_reset(struct raft_log *l, raft_index offset, raft_term offset_term);
-void log_free(struct raft_log *l);
-raft_index log_first_of_term(const struct raft_log *l, raft_index i);
+raft_index raft_log_last_index(const struct raft_log *l);
+raft_term raft_log_last_term(const struct raft_log *l);
+raft_term raft_log_term_at(const struct raft_log *l, raft_index i);
+struct raft_entry *raft_log_get(const struct raft_log *l, raft_index i);
+int raft_log_append_copy(struct raft_log *l, const struct raft_entry *e);
+void raft_log_truncate(struct raft_log *l, raft_index from);
+void raft_log_compact(struct raft_log *l, raft_index upto);
+void raft_log_reset(struct raft_log *l, raft_index offset, raft_term offset_term);
+void raft_log_free(struct raft_log *l);
+raft_index raft_log_first_of_term(const struct raft_log *l, raft_index i);
 
 /* util (raft.c) */
 uint64_t raft_now(struct raft *r);
@@ -140,58 +140,58 @@ unsigned raft_quorum(const struct raft *r);
 bool raft_is_voter(const struct raft *r, raft_id id);
 
 /* convert.c */
-int convert_to_follower(struct raft *r, raft_term term, raft_id leader);
-int convert_to_candidate(struct raft *r, bool pre_vote, bool transfer);
-int convert_to_leader(struct raft *r);
-void reset_election_timer(struct raft *r);
+int raft_convert_to_follower(struct raft *r, raft_term term, raft_id leader);
+int raft_convert_to_candidate(struct raft *r, bool pre_vote, bool transfer);
+int raft_convert_to_leader(struct raft *r);
+void raft_reset_election_timer(struct raft *r);
 
 /* election.c */
-int election_start(struct raft *r, bool pre_vote, bool transfer);
-int election_recv_vote(struct raft *r, const struct raft_msg *m);
-int election_recv_vote_result(struct raft *r, const struct raft_msg *m);
-bool election_in_lease(struct raft *r);
+int raft_election_start(struct raft *r, bool pre_vote, bool transfer);
+int raft_election_recv_vote(struct raft *r, const struct raft_msg *m);
+int raft_election_recv_vote_result(struct raft *r, const struct raft_msg *m);
+bool raft_election_in_lease(struct raft *r);
 
 /* replication.c */
-int replication_append_local(struct raft *r, const struct raft_entry *e);
-void replication_send(struct raft *r, struct raft_progress *pr, bool heartbeat);
-void replication_heartbeat(struct raft *r);
-void replication_broadcast(struct raft *r);
-int replication_recv_append(struct raft *r, const struct raft_msg *m);
-int replication_recv_append_result(struct raft *r, const struct raft_msg *m);
-void replication_maybe_commit(struct raft *r);
-int replication_apply(struct raft *r);
-void replication_follower_ack(struct raft *r, bool force, uint64_t seq);
-raft_index replication_self_match(const struct raft *r);
+int raft_replication_append_local(struct raft *r, const struct raft_entry *e);
+void raft_replication_send(struct raft *r, struct raft_progress *pr, bool heartbeat);
+void raft_replication_heartbeat(struct raft *r);
+void raft_replication_broadcast(struct raft *r);
+int raft_replication_recv_append(struct raft *r, const struct raft_msg *m);
+int raft_replication_recv_append_result(struct raft *r, const struct raft_msg *m);
+void raft_replication_maybe_commit(struct raft *r);
+int raft_replication_apply(struct raft *r);
+void raft_replication_follower_ack(struct raft *r, bool force, uint64_t seq);
+raft_index raft_replication_self_match(const struct raft *r);
 
 /* progress.c */
-int progress_rebuild(struct raft *r);
-struct raft_progress *progress_get(struct raft *r, raft_id id);
-void progress_reset(struct raft_progress *pr, raft_index last, uint64_t now);
-void progress_to_probe(struct raft_progress *pr, raft_index next, uint64_t now);
-void progress_to_pipeline(struct raft_progress *pr, uint64_t now);
-void progress_inflight_add(struct raft_progress *pr, raft_index last);
-void progress_inflight_free_to(struct raft_progress *pr, raft_index upto);
-bool progress_may_send(const struct raft *r, const struct raft_progress *pr);
-void progress_free(struct raft *r);
+int raft_progress_rebuild(struct raft *r);
+struct raft_progress *raft_progress_get(struct raft *r, raft_id id);
+void raft_progress_reset(struct raft_progress *pr, raft_index last, uint64_t now);
+void raft_progress_to_probe(struct raft_progress *pr, raft_index next, uint64_t now);
+void raft_progress_to_pipeline(struct raft_progress *pr, uint64_t now);
+void raft_progress_inflight_add(struct raft_progress *pr, raft_index last);
+void raft_progress_inflight_free_to(struct raft_progress *pr, raft_index upto);
+bool raft_progress_may_send(const struct raft *r, const struct raft_progress *pr);
+void raft_progress_free(struct raft *r);
 
 /* membership.c */
-int membership_apply_entry(struct raft *r, raft_index index, const struct raft_entry *e);
-int membership_rollback(struct raft *r);
-int membership_config_at(const struct raft *r, raft_index index, struct raft_config *out, raft_index *config_index);
-void membership_after_commit(struct raft *r);
+int raft_membership_apply_entry(struct raft *r, raft_index index, const struct raft_entry *e);
+int raft_membership_rollback(struct raft *r);
+int raft_membership_config_at(const struct raft *r, raft_index index, struct raft_config *out, raft_index *config_index);
+void raft_membership_after_commit(struct raft *r);
 
 /* read_index.c */
-void read_index_check(struct raft *r);
-void read_index_fail_all(struct raft *r);
+void raft_read_index_check(struct raft *r);
+void raft_read_index_fail_all(struct raft *r);
 
 /* transfer.c */
-void transfer_maybe_send(struct raft *r, struct raft_progress *pr);
-int transfer_recv_timeout_now(struct raft *r, const struct raft_msg *m);
-void transfer_tick(struct raft *r);
+void raft_transfer_maybe_send(struct raft *r, struct raft_progress *pr);
+int raft_transfer_recv_timeout_now(struct raft *r, const struct raft_msg *m);
+void raft_transfer_tick(struct raft *r);
 
 /* snapshot.c */
-void snapshot_send(struct raft *r, struct raft_progress *pr);
-int snapshot_recv(struct raft *r, const struct raft_msg *m);
+void raft_snapshot_send(struct raft *r, struct raft_progress *pr);
+int raft_snapshot_recv(struct raft *r, const struct raft_msg *m);
 
 /* tick.c is raft_tick; step.c is raft_step. */
 

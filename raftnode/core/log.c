@@ -5,19 +5,19 @@
 
 #include "raftnode/core/internal.h"
 
-raft_index log_last_index(const struct raft_log *l)
+raft_index raft_log_last_index(const struct raft_log *l)
 {
 	return l->offset + l->n;
 }
 
-raft_term log_last_term(const struct raft_log *l)
+raft_term raft_log_last_term(const struct raft_log *l)
 {
 	return l->n ? l->entries[l->n - 1].term : l->offset_term;
 }
 
 /* The term at the compaction point stays known so AppendEntries' consistency
  * check (§5.3) still works for prev_index == offset. */
-raft_term log_term_at(const struct raft_log *l, raft_index i)
+raft_term raft_log_term_at(const struct raft_log *l, raft_index i)
 {
 	if (i == l->offset)
 		return l->offset_term;
@@ -26,14 +26,14 @@ raft_term log_term_at(const struct raft_log *l, raft_index i)
 	return l->entries[i - l->offset - 1].term;
 }
 
-struct raft_entry *log_get(const struct raft_log *l, raft_index i)
+struct raft_entry *raft_log_get(const struct raft_log *l, raft_index i)
 {
 	if (i <= l->offset || i > l->offset + l->n)
 		return NULL;
 	return &l->entries[i - l->offset - 1];
 }
 
-int log_append_copy(struct raft_log *l, const struct raft_entry *e)
+int raft_log_append_copy(struct raft_log *l, const struct raft_entry *e)
 {
 	if (l->n == l->cap) {
 		raft_index cap = l->cap ? l->cap * 2 : 64;
@@ -55,12 +55,12 @@ int log_append_copy(struct raft_log *l, const struct raft_entry *e)
 		memcpy(d->buf.base, e->buf.base, e->buf.len);
 	/* Log terms never decrease: the leader appends in its own term, and a
 	 * follower only accepts a suffix of a leader's log. */
-	assert(e->term >= log_last_term(l));
+	assert(e->term >= raft_log_last_term(l));
 	l->n++;
 	return RAFT_OK;
 }
 
-void log_truncate(struct raft_log *l, raft_index from)
+void raft_log_truncate(struct raft_log *l, raft_index from)
 {
 	assert(from > l->offset);
 	while (l->offset + l->n >= from && l->n > 0) {
@@ -69,12 +69,12 @@ void log_truncate(struct raft_log *l, raft_index from)
 	}
 }
 
-void log_compact(struct raft_log *l, raft_index upto)
+void raft_log_compact(struct raft_log *l, raft_index upto)
 {
 	if (upto <= l->offset)
 		return;
-	if (upto > log_last_index(l))
-		upto = log_last_index(l);
+	if (upto > raft_log_last_index(l))
+		upto = raft_log_last_index(l);
 	raft_index k = upto - l->offset;
 	raft_term t = l->entries[k - 1].term;
 	for (raft_index i = 0; i < k; i++)
@@ -85,7 +85,7 @@ void log_compact(struct raft_log *l, raft_index upto)
 	l->offset_term = t;
 }
 
-void log_reset(struct raft_log *l, raft_index offset, raft_term offset_term)
+void raft_log_reset(struct raft_log *l, raft_index offset, raft_term offset_term)
 {
 	for (raft_index i = 0; i < l->n; i++)
 		free(l->entries[i].buf.base);
@@ -94,9 +94,9 @@ void log_reset(struct raft_log *l, raft_index offset, raft_term offset_term)
 	l->offset_term = offset_term;
 }
 
-void log_free(struct raft_log *l)
+void raft_log_free(struct raft_log *l)
 {
-	log_reset(l, 0, 0);
+	raft_log_reset(l, 0, 0);
 	free(l->entries);
 	memset(l, 0, sizeof(*l));
 }
@@ -105,10 +105,10 @@ void log_free(struct raft_log *l)
  * the conflict hint of the fast back-off (§5.3, "the follower can include
  * the term of the conflicting entry and the first index it stores for that
  * term"). */
-raft_index log_first_of_term(const struct raft_log *l, raft_index i)
+raft_index raft_log_first_of_term(const struct raft_log *l, raft_index i)
 {
-	raft_term t = log_term_at(l, i);
-	while (i > l->offset + 1 && log_term_at(l, i - 1) == t)
+	raft_term t = raft_log_term_at(l, i);
+	while (i > l->offset + 1 && raft_log_term_at(l, i - 1) == t)
 		i--;
 	return i;
 }

@@ -11,7 +11,7 @@ static int set_config(struct raft *r, struct raft_config *c, raft_index index)
 	r->config = *c;
 	r->config_index = index;
 	if (r->role == RAFT_LEADER) {
-		int rc = progress_rebuild(r);
+		int rc = raft_progress_rebuild(r);
 		if (rc)
 			return rc;
 	}
@@ -21,7 +21,7 @@ static int set_config(struct raft *r, struct raft_config *c, raft_index index)
 /* Thesis §4.1: "a server always uses the latest configuration in its log,
  * regardless of whether the entry is committed" — so a configuration takes
  * effect as soon as its entry is appended, on leader and followers alike. */
-int membership_apply_entry(struct raft *r, raft_index index, const struct raft_entry *e)
+int raft_membership_apply_entry(struct raft *r, raft_index index, const struct raft_entry *e)
 {
 	assert(e->type == RAFT_ENTRY_CONFIG);
 	struct raft_config c;
@@ -35,12 +35,12 @@ int membership_apply_entry(struct raft *r, raft_index index, const struct raft_e
  * entry for a configuration change can be removed (if leadership changes);
  * in this case, a server must be prepared to fall back to the previous
  * configuration in its log". */
-int membership_rollback(struct raft *r)
+int raft_membership_rollback(struct raft *r)
 {
-	for (raft_index i = log_last_index(&r->log); i > r->log.offset; i--) {
-		const struct raft_entry *e = log_get(&r->log, i);
+	for (raft_index i = raft_log_last_index(&r->log); i > r->log.offset; i--) {
+		const struct raft_entry *e = raft_log_get(&r->log, i);
 		if (e->type == RAFT_ENTRY_CONFIG)
-			return membership_apply_entry(r, i, e);
+			return raft_membership_apply_entry(r, i, e);
 	}
 	struct raft_config c;
 	int rc = raft_config_copy(&r->snap_config, &c);
@@ -49,13 +49,13 @@ int membership_rollback(struct raft *r)
 	return set_config(r, &c, r->snap_config_index);
 }
 
-int membership_config_at(const struct raft *r, raft_index index, struct raft_config *out,
+int raft_membership_config_at(const struct raft *r, raft_index index, struct raft_config *out,
                          raft_index *config_index)
 {
-	if (index < r->log.offset || index > log_last_index(&r->log))
+	if (index < r->log.offset || index > raft_log_last_index(&r->log))
 		return RAFT_EINVAL;
 	for (raft_index i = index; i > r->log.offset; i--) {
-		const struct raft_entry *e = log_get(&r->log, i);
+		const struct raft_entry *e = raft_log_get(&r->log, i);
 		if (e->type == RAFT_ENTRY_CONFIG) {
 			*config_index = i;
 			return raft_config_decode(e->buf.base, e->buf.len, out);
@@ -67,10 +67,10 @@ int membership_config_at(const struct raft *r, raft_index index, struct raft_con
 
 /* Thesis §4.2.2: "the leader steps down (returns to follower state) once
  * the Cnew entry is committed" when it is not part of Cnew. */
-void membership_after_commit(struct raft *r)
+void raft_membership_after_commit(struct raft *r)
 {
 	if (r->role == RAFT_LEADER && r->commit >= r->config_index && !raft_is_voter(r, r->id))
-		convert_to_follower(r, r->term, 0);
+		raft_convert_to_follower(r, r->term, 0);
 }
 
 /* Common checks for a change, then append the CONFIG entry. */
@@ -80,13 +80,13 @@ static int propose_config(struct raft *r, const struct raft_config *c, raft_inde
 	int rc = raft_config_encode(c, &e.buf);
 	if (rc)
 		return rc;
-	rc = replication_append_local(r, &e);
+	rc = raft_replication_append_local(r, &e);
 	free(e.buf.base);
 	if (rc)
 		return rc;
 	if (index)
-		*index = log_last_index(&r->log);
-	replication_broadcast(r);
+		*index = raft_log_last_index(&r->log);
+	raft_replication_broadcast(r);
 	return RAFT_OK;
 }
 
@@ -103,7 +103,7 @@ static int change_allowed(const struct raft *r)
 	 * change bug fix, raft-dev 2015): not before the leader has committed
 	 * an entry of its own term, or an uncommitted change from an earlier
 	 * term could combine with this one into two disjoint majorities. */
-	if (r->config_index > r->commit || log_term_at(&r->log, r->commit) != r->term)
+	if (r->config_index > r->commit || raft_log_term_at(&r->log, r->commit) != r->term)
 		return RAFT_EBUSY;
 	return RAFT_OK;
 }
@@ -140,7 +140,7 @@ int raft_promote(struct raft *r, raft_id id, raft_index *index)
 	/* Caught up: it holds the latest configuration (so at least the entry
 	 * that made it a learner — on a short log the lag alone would pass an
 	 * empty learner) and is within the lag of our last entry. */
-	if (match < r->config_index || match + r->opts.learner_catchup_lag < log_last_index(&r->log))
+	if (match < r->config_index || match + r->opts.learner_catchup_lag < raft_log_last_index(&r->log))
 		return RAFT_ECATCHUP;
 	struct raft_config c;
 	rc = raft_config_copy(&r->config, &c);

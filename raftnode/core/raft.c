@@ -164,10 +164,10 @@ void raft_free(struct raft *r)
 {
 	if (!r)
 		return;
-	log_free(&r->log);
+	raft_log_free(&r->log);
 	raft_config_free(&r->config);
 	raft_config_free(&r->snap_config);
-	progress_free(r);
+	raft_progress_free(r);
 	free(r->votes);
 	free(r->reads);
 	free(r);
@@ -176,14 +176,14 @@ void raft_free(struct raft *r)
 int raft_load(struct raft *r, raft_term term, raft_id vote, const struct raft_snapshot_meta *snap,
               const struct raft_entry *entries, unsigned n)
 {
-	if (r->started || log_last_index(&r->log) != 0 || r->term != 0)
+	if (r->started || raft_log_last_index(&r->log) != 0 || r->term != 0)
 		return RAFT_EINVAL;
 	r->term = term;
 	r->voted_for = vote;
 	if (snap && snap->last_index > 0) {
 		if (snap->last_term == 0 || snap->last_term > term || snap->config_index > snap->last_index)
 			return RAFT_ECORRUPT;
-		log_reset(&r->log, snap->last_index, snap->last_term);
+		raft_log_reset(&r->log, snap->last_index, snap->last_term);
 		int rc = raft_config_copy(&snap->config, &r->snap_config);
 		if (rc)
 			return rc;
@@ -197,24 +197,24 @@ int raft_load(struct raft *r, raft_term term, raft_id vote, const struct raft_sn
 	for (unsigned i = 0; i < n; i++) {
 		/* Terms never decrease along a log and never exceed the current
 		 * term; anything else is a damaged or mixed-up log. */
-		if (entries[i].term < log_last_term(&r->log) || entries[i].term > term || entries[i].term == 0)
+		if (entries[i].term < raft_log_last_term(&r->log) || entries[i].term > term || entries[i].term == 0)
 			return RAFT_ECORRUPT;
-		int rc = log_append_copy(&r->log, &entries[i]);
+		int rc = raft_log_append_copy(&r->log, &entries[i]);
 		if (rc)
 			return rc;
 		if (entries[i].type == RAFT_ENTRY_CONFIG) {
-			rc = membership_apply_entry(r, log_last_index(&r->log), &entries[i]);
+			rc = raft_membership_apply_entry(r, raft_log_last_index(&r->log), &entries[i]);
 			if (rc)
 				return rc;
 		}
 	}
-	r->persisted = log_last_index(&r->log);
+	r->persisted = raft_log_last_index(&r->log);
 	return RAFT_OK;
 }
 
 int raft_bootstrap(struct raft *r, const struct raft_config *conf)
 {
-	if (r->started || r->term != 0 || log_last_index(&r->log) != 0 || conf->n == 0 ||
+	if (r->started || r->term != 0 || raft_log_last_index(&r->log) != 0 || conf->n == 0 ||
 	    !raft_config_voters(conf))
 		return RAFT_EINVAL;
 	struct raft_entry e = { .term = 1, .type = RAFT_ENTRY_CONFIG };
@@ -223,10 +223,10 @@ int raft_bootstrap(struct raft *r, const struct raft_config *conf)
 		return rc;
 	rc = raft_persist_term_vote(r, 1, 0);
 	if (rc == RAFT_OK)
-		rc = log_append_copy(&r->log, &e);
+		rc = raft_log_append_copy(&r->log, &e);
 	if (rc == RAFT_OK)
-		rc = membership_apply_entry(r, 1, &e);
-	if (rc == RAFT_OK && r->io->append(r->io, 1, log_get(&r->log, 1), 1) != 0)
+		rc = raft_membership_apply_entry(r, 1, &e);
+	if (rc == RAFT_OK && r->io->append(r->io, 1, raft_log_get(&r->log, 1), 1) != 0)
 		rc = raft_fatal(r, RAFT_EIO);
 	free(e.buf.base);
 	return rc;
@@ -238,7 +238,7 @@ int raft_start(struct raft *r)
 		return RAFT_EINVAL;
 	r->started = true;
 	r->role = RAFT_FOLLOWER;
-	reset_election_timer(r);
+	raft_reset_election_timer(r);
 	return RAFT_OK;
 }
 
@@ -251,12 +251,12 @@ raft_id raft_voted_for(const struct raft *r) { return r->voted_for; }
 raft_id raft_leader(const struct raft *r) { return r->leader; }
 raft_index raft_commit_index(const struct raft *r) { return r->commit; }
 raft_index raft_applied_index(const struct raft *r) { return r->applied; }
-raft_index raft_last_index(const struct raft *r) { return log_last_index(&r->log); }
-raft_term raft_last_term(const struct raft *r) { return log_last_term(&r->log); }
+raft_index raft_last_index(const struct raft *r) { return raft_log_last_index(&r->log); }
+raft_term raft_last_term(const struct raft *r) { return raft_log_last_term(&r->log); }
 raft_index raft_snapshot_index(const struct raft *r) { return r->log.offset; }
 raft_index raft_persisted_index(const struct raft *r) { return r->persisted; }
-raft_term raft_term_at(const struct raft *r, raft_index i) { return log_term_at(&r->log, i); }
-const struct raft_entry *raft_entry_at(const struct raft *r, raft_index i) { return log_get(&r->log, i); }
+raft_term raft_term_at(const struct raft *r, raft_index i) { return raft_log_term_at(&r->log, i); }
+const struct raft_entry *raft_entry_at(const struct raft *r, raft_index i) { return raft_log_get(&r->log, i); }
 const struct raft_config *raft_configuration(const struct raft *r) { return &r->config; }
 
 bool raft_is_learner(const struct raft *r)
@@ -270,7 +270,7 @@ raft_index raft_match_index(const struct raft *r, raft_id id)
 	if (r->role != RAFT_LEADER)
 		return 0;
 	if (id == r->id)
-		return replication_self_match(r); /* only durable entries count */
+		return raft_replication_self_match(r); /* only durable entries count */
 	for (unsigned i = 0; i < r->n_progress; i++)
 		if (r->progress[i].id == id)
 			return r->progress[i].match;

@@ -30,14 +30,14 @@ int raft_read_index(struct raft *r, uint64_t ctx)
 	 * until then the commit index may be behind, so it is taken later. */
 	struct raft_read *rd = &r->reads[r->n_reads++];
 	rd->ctx = ctx;
-	rd->index = log_term_at(&r->log, r->commit) == r->term ? r->commit : 0;
+	rd->index = raft_log_term_at(&r->log, r->commit) == r->term ? r->commit : 0;
 	/* Step 2: "the leader sends heartbeats ... to make sure it hasn't been
 	 * deposed". A fresh round number: only answers to messages sent after
 	 * the request count. */
 	rd->seq = ++r->hb_seq;
 	for (unsigned i = 0; i < r->n_progress; i++)
-		replication_send(r, &r->progress[i], true);
-	read_index_check(r);
+		raft_replication_send(r, &r->progress[i], true);
+	raft_read_index_check(r);
 	return RAFT_OK;
 #endif
 }
@@ -54,12 +54,12 @@ static unsigned acks_for(const struct raft *r, uint64_t seq)
 /* Step 3: once a majority acknowledged the round, "the leader knows that no
  * other leader existed at the moment it sent the heartbeats" and the read
  * index is safe to serve (step 4, waiting for apply, is the host's). */
-void read_index_check(struct raft *r)
+void raft_read_index_check(struct raft *r)
 {
 	if (r->role != RAFT_LEADER || r->n_reads == 0)
 		return;
 #ifndef RAFT_MUTANT_READ_NO_TERM_COMMIT
-	if (log_term_at(&r->log, r->commit) != r->term)
+	if (raft_log_term_at(&r->log, r->commit) != r->term)
 		return;
 #endif
 	unsigned quorum = raft_quorum(r);
@@ -85,7 +85,7 @@ void read_index_check(struct raft *r)
 	free(batch);
 }
 
-void read_index_fail_all(struct raft *r)
+void raft_read_index_fail_all(struct raft *r)
 {
 	unsigned n = r->n_reads;
 	r->n_reads = 0;

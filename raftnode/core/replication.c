@@ -11,37 +11,37 @@
 /* What the leader may count for itself: only entries it has persisted
  * (the durability protocol; thesis §10.2.1 lets the leader write its log in
  * parallel with replication but it only counts itself once durable). */
-raft_index replication_self_match(const struct raft *r)
+raft_index raft_replication_self_match(const struct raft *r)
 {
 #ifdef RAFT_MUTANT_ACK_UNPERSISTED
-	return log_last_index(&r->log); /* MUTANT: counts unpersisted entries */
+	return raft_log_last_index(&r->log); /* MUTANT: counts unpersisted entries */
 #else
 	return r->persisted;
 #endif
 }
 
-int replication_append_local(struct raft *r, const struct raft_entry *e)
+int raft_replication_append_local(struct raft *r, const struct raft_entry *e)
 {
-	raft_index idx = log_last_index(&r->log) + 1;
-	int rc = log_append_copy(&r->log, e);
+	raft_index idx = raft_log_last_index(&r->log) + 1;
+	int rc = raft_log_append_copy(&r->log, e);
 	if (rc)
 		return raft_fatal(r, rc);
 	if (e->type == RAFT_ENTRY_CONFIG) {
-		rc = membership_apply_entry(r, idx, e);
+		rc = raft_membership_apply_entry(r, idx, e);
 		if (rc)
 			return raft_fatal(r, rc);
 	}
-	if (r->io->append(r->io, idx, log_get(&r->log, idx), 1) != 0)
+	if (r->io->append(r->io, idx, raft_log_get(&r->log, idx), 1) != 0)
 		return raft_fatal(r, RAFT_EIO);
 	return RAFT_OK;
 }
 
-void replication_send(struct raft *r, struct raft_progress *pr, bool heartbeat)
+void raft_replication_send(struct raft *r, struct raft_progress *pr, bool heartbeat)
 {
-	raft_index last = log_last_index(&r->log);
+	raft_index last = raft_log_last_index(&r->log);
 	if (!heartbeat && pr->next <= r->log.offset) {
 		/* The entries it needs are compacted: §7 InstallSnapshot. */
-		snapshot_send(r, pr);
+		raft_snapshot_send(r, pr);
 		return;
 	}
 	struct raft_msg m = { .type = RAFT_MSG_APPEND, .to = pr->id };
@@ -62,11 +62,11 @@ void replication_send(struct raft *r, struct raft_progress *pr, bool heartbeat)
 		n = avail < r->opts.max_append_entries ? (unsigned)avail : r->opts.max_append_entries;
 	}
 	m.append.prev_index = prev;
-	m.append.prev_term = log_term_at(&r->log, prev);
+	m.append.prev_term = raft_log_term_at(&r->log, prev);
 	m.append.commit = r->commit;
 	m.append.heartbeat_seq = r->hb_seq;
 	m.append.n_entries = n;
-	m.append.entries = n ? log_get(&r->log, prev + 1) : NULL;
+	m.append.entries = n ? raft_log_get(&r->log, prev + 1) : NULL;
 	raft_send(r, &m);
 	if (heartbeat)
 		return;
@@ -75,7 +75,7 @@ void replication_send(struct raft *r, struct raft_progress *pr, bool heartbeat)
 		/* Pipelining: assume it arrives and send the next batch without
 		 * waiting (thesis §10.2.2); a rejection resets next. */
 		pr->next = prev + n + 1;
-		progress_inflight_add(pr, prev + n);
+		raft_progress_inflight_add(pr, prev + n);
 	} else if (pr->state == RAFT_PR_PROBE) {
 		pr->probe_sent = true;
 	}
@@ -85,11 +85,11 @@ static void replicate(struct raft *r, struct raft_progress *pr)
 {
 	/* Each send either fills an in-flight slot or leaves the sending
 	 * state; the bound makes a mistake there a stall, not a hang. */
-	for (unsigned k = 0; k <= r->opts.max_inflight && r->role == RAFT_LEADER && progress_may_send(r, pr); k++)
-		replication_send(r, pr, false);
+	for (unsigned k = 0; k <= r->opts.max_inflight && r->role == RAFT_LEADER && raft_progress_may_send(r, pr); k++)
+		raft_replication_send(r, pr, false);
 }
 
-void replication_broadcast(struct raft *r)
+void raft_replication_broadcast(struct raft *r)
 {
 	for (unsigned i = 0; i < r->n_progress && r->role == RAFT_LEADER; i++)
 		replicate(r, &r->progress[i]);
@@ -97,7 +97,7 @@ void replication_broadcast(struct raft *r)
 
 /* Figure 2, leaders: "send initial empty AppendEntries RPCs (heartbeat) to
  * each server; repeat during idle periods to prevent election timeouts". */
-void replication_heartbeat(struct raft *r)
+void raft_replication_heartbeat(struct raft *r)
 {
 	uint64_t now = raft_now(r);
 	for (unsigned i = 0; i < r->n_progress && r->role == RAFT_LEADER; i++) {
@@ -107,25 +107,25 @@ void replication_heartbeat(struct raft *r)
 			/* Resend a probe that may have been lost; it doubles as
 			 * the heartbeat. */
 			pr->probe_sent = false;
-			replication_send(r, pr, false);
+			raft_replication_send(r, pr, false);
 			break;
 		case RAFT_PR_PIPELINE:
 			/* No acknowledgement for a while with appends
 			 * outstanding: some were lost; fall back to probing. */
 			if (pr->inflight > 0 && now - pr->last_progress >= 2ull * r->opts.heartbeat_ms) {
-				progress_to_probe(pr, pr->match + 1, now);
-				replication_send(r, pr, false);
+				raft_progress_to_probe(pr, pr->match + 1, now);
+				raft_replication_send(r, pr, false);
 			} else {
-				replication_send(r, pr, true);
+				raft_replication_send(r, pr, true);
 				replicate(r, pr);
 			}
 			break;
 		case RAFT_PR_SNAPSHOT:
 			if (now - pr->last_send >= r->opts.election_timeout_ms) {
-				progress_to_probe(pr, pr->match + 1, now);
-				replication_send(r, pr, false);
+				raft_progress_to_probe(pr, pr->match + 1, now);
+				raft_replication_send(r, pr, false);
 			} else {
-				replication_send(r, pr, true);
+				raft_replication_send(r, pr, true);
 			}
 			break;
 		}
@@ -137,7 +137,7 @@ void replication_heartbeat(struct raft *r)
  * currentTerm: set commitIndex = N". Majorities are of the voters in the
  * latest configuration (§4.1); a leader that is not one of them does not
  * count itself (§4.2.2). */
-void replication_maybe_commit(struct raft *r)
+void raft_replication_maybe_commit(struct raft *r)
 {
 	if (r->role != RAFT_LEADER)
 		return;
@@ -161,8 +161,8 @@ void replication_maybe_commit(struct raft *r)
 	}
 	if (best <= r->commit)
 		return;
-	if (best > log_last_index(&r->log))
-		best = log_last_index(&r->log);
+	if (best > raft_log_last_index(&r->log))
+		best = raft_log_last_index(&r->log);
 #ifdef RAFT_MUTANT_COMMIT_OLD_TERM
 	/* MUTANT: commits entries of older terms by counting replicas. */
 	if (best <= r->commit)
@@ -171,21 +171,21 @@ void replication_maybe_commit(struct raft *r)
 	/* §5.4.2: "Raft never commits log entries from previous terms by
 	 * counting replicas. Only log entries from the leader's current term
 	 * are committed by counting replicas". */
-	if (log_term_at(&r->log, best) != r->term)
+	if (raft_log_term_at(&r->log, best) != r->term)
 		return;
 #endif
 	r->commit = best;
-	replication_apply(r);
-	membership_after_commit(r);
-	read_index_check(r);
+	raft_replication_apply(r);
+	raft_membership_after_commit(r);
+	raft_read_index_check(r);
 }
 
 /* Figure 2, all servers: "If commitIndex > lastApplied: increment
  * lastApplied, apply log[lastApplied] to state machine". */
-int replication_apply(struct raft *r)
+int raft_replication_apply(struct raft *r)
 {
 	while (r->applied < r->commit) {
-		const struct raft_entry *e = log_get(&r->log, r->applied + 1);
+		const struct raft_entry *e = raft_log_get(&r->log, r->applied + 1);
 		if (!e)
 			break;
 		r->applied++;
@@ -194,7 +194,7 @@ int replication_apply(struct raft *r)
 	return RAFT_OK;
 }
 
-void replication_follower_ack(struct raft *r, bool force, uint64_t seq)
+void raft_replication_follower_ack(struct raft *r, bool force, uint64_t seq)
 {
 	if (r->role != RAFT_FOLLOWER || r->leader == 0)
 		return;
@@ -221,7 +221,7 @@ void replication_follower_ack(struct raft *r, bool force, uint64_t seq)
 static void reject(struct raft *r, const struct raft_msg *m, raft_index prev)
 {
 	struct raft_msg rep = { .type = RAFT_MSG_APPEND_RESULT, .to = m->from };
-	raft_index last = log_last_index(&r->log);
+	raft_index last = raft_log_last_index(&r->log);
 	rep.append_result.success = false;
 	rep.append_result.last_index = last;
 	rep.append_result.rejected = m->append.prev_index;
@@ -230,8 +230,8 @@ static void reject(struct raft *r, const struct raft_msg *m, raft_index prev)
 		rep.append_result.conflict_index = last + 1;
 		rep.append_result.conflict_term = 0;
 	} else if (prev > r->log.offset) {
-		rep.append_result.conflict_term = log_term_at(&r->log, prev);
-		rep.append_result.conflict_index = log_first_of_term(&r->log, prev);
+		rep.append_result.conflict_term = raft_log_term_at(&r->log, prev);
+		rep.append_result.conflict_index = raft_log_first_of_term(&r->log, prev);
 	} else {
 		rep.append_result.conflict_index = prev;
 		rep.append_result.conflict_term = 0;
@@ -239,12 +239,12 @@ static void reject(struct raft *r, const struct raft_msg *m, raft_index prev)
 	raft_send(r, &rep);
 }
 
-int replication_recv_append(struct raft *r, const struct raft_msg *m)
+int raft_replication_recv_append(struct raft *r, const struct raft_msg *m)
 {
 	/* step.c made us a follower of m->from in m->term. */
 	assert(r->role == RAFT_FOLLOWER && r->leader == m->from && r->term == m->term);
 	r->last_leader_contact = raft_now(r);
-	reset_election_timer(r);
+	raft_reset_election_timer(r);
 
 	raft_index prev = m->append.prev_index;
 	raft_term prev_term = m->append.prev_term;
@@ -275,9 +275,9 @@ int replication_recv_append(struct raft *r, const struct raft_msg *m)
 #ifdef RAFT_MUTANT_SKIP_PREV_CHECK
 	/* MUTANT: only checks that prev exists, not its term. */
 	(void)prev_term;
-	if (prev > log_last_index(&r->log)) {
+	if (prev > raft_log_last_index(&r->log)) {
 #else
-	if (prev > log_last_index(&r->log) || log_term_at(&r->log, prev) != prev_term) {
+	if (prev > raft_log_last_index(&r->log) || raft_log_term_at(&r->log, prev) != prev_term) {
 #endif
 		reject(r, m, prev);
 		return RAFT_OK;
@@ -289,9 +289,9 @@ int replication_recv_append(struct raft *r, const struct raft_msg *m)
 	raft_index i = 0;
 	for (; i < n; i++) {
 		raft_index idx = prev + 1 + i;
-		if (idx > log_last_index(&r->log))
+		if (idx > raft_log_last_index(&r->log))
 			break;
-		if (log_term_at(&r->log, idx) != es[i].term) {
+		if (raft_log_term_at(&r->log, idx) != es[i].term) {
 			/* Committed entries are never overwritten (§5.4): only a
 			 * broken or forged peer asks for it. Refuse (mutant builds
 			 * go ahead, for the simulator's checkers to see). */
@@ -303,7 +303,7 @@ int replication_recv_append(struct raft *r, const struct raft_msg *m)
 			if (idx <= r->leader_match)
 				return RAFT_EINVAL;
 #endif
-			log_truncate(&r->log, idx);
+			raft_log_truncate(&r->log, idx);
 			if (r->leader_match >= idx)
 				r->leader_match = idx - 1;
 			if (r->persisted >= idx)
@@ -311,7 +311,7 @@ int replication_recv_append(struct raft *r, const struct raft_msg *m)
 			if (r->acked >= idx)
 				r->acked = idx - 1;
 			if (r->config_index >= idx) {
-				int rc = membership_rollback(r);
+				int rc = raft_membership_rollback(r);
 				if (rc)
 					return raft_fatal(r, rc);
 			}
@@ -323,16 +323,16 @@ int replication_recv_append(struct raft *r, const struct raft_msg *m)
 	if (i < n) {
 		raft_index first = prev + 1 + i;
 		for (raft_index j = i; j < n; j++) {
-			int rc = log_append_copy(&r->log, &es[j]);
+			int rc = raft_log_append_copy(&r->log, &es[j]);
 			if (rc)
 				return raft_fatal(r, rc);
 			if (es[j].type == RAFT_ENTRY_CONFIG) {
-				rc = membership_apply_entry(r, prev + 1 + j, &es[j]);
+				rc = raft_membership_apply_entry(r, prev + 1 + j, &es[j]);
 				if (rc)
 					return raft_fatal(r, rc);
 			}
 		}
-		if (r->io->append(r->io, first, log_get(&r->log, first), (unsigned)(n - i)) != 0)
+		if (r->io->append(r->io, first, raft_log_get(&r->log, first), (unsigned)(n - i)) != 0)
 			return raft_fatal(r, RAFT_EIO);
 	}
 
@@ -346,19 +346,19 @@ int replication_recv_append(struct raft *r, const struct raft_msg *m)
 		raft_index c = m->append.commit < r->leader_match ? m->append.commit : r->leader_match;
 		if (c > r->commit)
 			r->commit = c;
-		replication_apply(r);
+		raft_replication_apply(r);
 	}
 	/* Always answer (echoing the ReadIndex round); raft_persisted sends
 	 * another acknowledgement once more entries are durable. */
-	replication_follower_ack(r, true, m->append.heartbeat_seq);
+	raft_replication_follower_ack(r, true, m->append.heartbeat_seq);
 	return RAFT_OK;
 }
 
-int replication_recv_append_result(struct raft *r, const struct raft_msg *m)
+int raft_replication_recv_append_result(struct raft *r, const struct raft_msg *m)
 {
 	if (r->role != RAFT_LEADER)
 		return RAFT_OK;
-	struct raft_progress *pr = progress_get(r, m->from);
+	struct raft_progress *pr = raft_progress_get(r, m->from);
 	if (!pr)
 		return RAFT_OK;
 	uint64_t now = raft_now(r);
@@ -367,31 +367,31 @@ int replication_recv_append_result(struct raft *r, const struct raft_msg *m)
 	pr->recent_active = true;
 	if (m->append_result.heartbeat_seq > pr->hb_seq_acked) {
 		pr->hb_seq_acked = m->append_result.heartbeat_seq;
-		read_index_check(r);
+		raft_read_index_check(r);
 		if (r->role != RAFT_LEADER)
 			return RAFT_OK;
 	}
 
 	if (m->append_result.success) {
 		raft_index li = m->append_result.last_index;
-		if (li > log_last_index(&r->log))
-			li = log_last_index(&r->log); /* cannot match more than we have */
+		if (li > raft_log_last_index(&r->log))
+			li = raft_log_last_index(&r->log); /* cannot match more than we have */
 		if (li > pr->match) {
 			pr->match = li;
-			progress_inflight_free_to(pr, li);
+			raft_progress_inflight_free_to(pr, li);
 			pr->last_progress = now;
 			if (pr->next <= li)
 				pr->next = li + 1;
 			if (pr->state == RAFT_PR_SNAPSHOT && li >= pr->snapshot_index)
-				progress_to_pipeline(pr, now);
-			replication_maybe_commit(r);
+				raft_progress_to_pipeline(pr, now);
+			raft_replication_maybe_commit(r);
 			if (r->role != RAFT_LEADER)
 				return RAFT_OK;
-			transfer_maybe_send(r, pr);
+			raft_transfer_maybe_send(r, pr);
 		}
 		if (pr->state == RAFT_PR_PROBE)
 			/* The probe matched: stream from the confirmed match. */
-			progress_to_pipeline(pr, now);
+			raft_progress_to_pipeline(pr, now);
 		replicate(r, pr);
 		return RAFT_OK;
 	}
@@ -400,7 +400,7 @@ int replication_recv_append_result(struct raft *r, const struct raft_msg *m)
 	 * already know matches; in probe mode one that is not for the
 	 * outstanding probe. */
 	raft_index rej = m->append_result.rejected;
-	if (pr->state == RAFT_PR_SNAPSHOT || rej > log_last_index(&r->log))
+	if (pr->state == RAFT_PR_SNAPSHOT || rej > raft_log_last_index(&r->log))
 		return RAFT_OK; /* (we never sent a prev_index beyond our log) */
 	if (pr->state == RAFT_PR_PIPELINE && rej <= pr->match)
 		return RAFT_OK;
@@ -414,15 +414,15 @@ int replication_recv_append_result(struct raft *r, const struct raft_msg *m)
 	raft_index next = m->append_result.conflict_index;
 	raft_term ct = m->append_result.conflict_term;
 	if (ct != 0) {
-		raft_index k = rej < log_last_index(&r->log) ? rej : log_last_index(&r->log);
-		while (k > r->log.offset && log_term_at(&r->log, k) > ct)
+		raft_index k = rej < raft_log_last_index(&r->log) ? rej : raft_log_last_index(&r->log);
+		while (k > r->log.offset && raft_log_term_at(&r->log, k) > ct)
 			k--;
-		if (k > r->log.offset && log_term_at(&r->log, k) == ct)
+		if (k > r->log.offset && raft_log_term_at(&r->log, k) == ct)
 			next = k + 1;
 	}
 	if (next == 0 || next > rej)
 		next = rej; /* always move back at least one */
-	progress_to_probe(pr, next, now);
+	raft_progress_to_probe(pr, next, now);
 	replicate(r, pr);
 	return RAFT_OK;
 }
@@ -442,17 +442,17 @@ int raft_propose(struct raft *r, const void *data, size_t len, raft_index *index
 	struct raft_entry e = { .term = r->term, .type = RAFT_ENTRY_COMMAND };
 	e.buf.base = (void *)data;
 	e.buf.len = len;
-	int rc = replication_append_local(r, &e);
+	int rc = raft_replication_append_local(r, &e);
 	if (rc)
 		return rc;
 	if (index)
-		*index = log_last_index(&r->log);
+		*index = raft_log_last_index(&r->log);
 	if (term)
 		*term = r->term;
-	replication_broadcast(r);
+	raft_replication_broadcast(r);
 	/* Normally a no-op (the new entry is not durable yet); it matters for
 	 * builds where the leader counts itself earlier. */
-	replication_maybe_commit(r);
+	raft_replication_maybe_commit(r);
 	return RAFT_OK;
 }
 
@@ -462,11 +462,11 @@ void raft_persisted(struct raft *r, raft_index index, raft_term term)
 		return;
 	/* (index, term) identifies the whole prefix (log matching, §5.3); a
 	 * report for entries since truncated or replaced does not match. */
-	if (index > log_last_index(&r->log) || log_term_at(&r->log, index) != term)
+	if (index > raft_log_last_index(&r->log) || raft_log_term_at(&r->log, index) != term)
 		return;
 	r->persisted = index;
 	if (r->role == RAFT_LEADER)
-		replication_maybe_commit(r);
+		raft_replication_maybe_commit(r);
 	else
-		replication_follower_ack(r, false, 0);
+		raft_replication_follower_ack(r, false, 0);
 }

@@ -4,7 +4,7 @@
 
 #include "raftnode/core/internal.h"
 
-void snapshot_send(struct raft *r, struct raft_progress *pr)
+void raft_snapshot_send(struct raft *r, struct raft_progress *pr)
 {
 	struct raft_snapshot_meta meta;
 	struct raft_buf data;
@@ -13,7 +13,7 @@ void snapshot_send(struct raft *r, struct raft_progress *pr)
 	if (r->io->load_snapshot(r->io, &meta, &data) != 0 || meta.last_index < r->log.offset) {
 		/* The host has none (yet): wait in probe mode and retry at the
 		 * next heartbeat (in pipeline mode the sender would loop). */
-		progress_to_probe(pr, pr->next, raft_now(r));
+		raft_progress_to_probe(pr, pr->next, raft_now(r));
 		pr->probe_sent = true;
 		return;
 	}
@@ -31,24 +31,24 @@ void snapshot_send(struct raft *r, struct raft_progress *pr)
 	pr->last_send = raft_now(r);
 }
 
-int snapshot_recv(struct raft *r, const struct raft_msg *m)
+int raft_snapshot_recv(struct raft *r, const struct raft_msg *m)
 {
 	assert(r->role == RAFT_FOLLOWER && r->leader == m->from && r->term == m->term);
 	r->last_leader_contact = raft_now(r);
-	reset_election_timer(r);
+	raft_reset_election_timer(r);
 	raft_index si = m->snapshot.last_index;
-	if (si <= r->commit || log_term_at(&r->log, si) == m->snapshot.last_term) {
+	if (si <= r->commit || raft_log_term_at(&r->log, si) == m->snapshot.last_term) {
 		/* §7: "If existing log entry has same index and term as
 		 * snapshot's last included entry, retain log entries following
 		 * it". Everything up to si is committed, so it matches the
 		 * leader's log. */
-		if (si > r->leader_match && si <= log_last_index(&r->log))
+		if (si > r->leader_match && si <= raft_log_last_index(&r->log))
 			r->leader_match = si;
-		if (si > r->commit && si <= log_last_index(&r->log)) {
+		if (si > r->commit && si <= raft_log_last_index(&r->log)) {
 			r->commit = si;
-			replication_apply(r);
+			raft_replication_apply(r);
 		}
-		replication_follower_ack(r, true, 0);
+		raft_replication_follower_ack(r, true, 0);
 		return RAFT_OK;
 	}
 	/* "Discard the entire log ... Reset state machine using snapshot
@@ -73,7 +73,7 @@ int snapshot_recv(struct raft *r, const struct raft_msg *m)
 		raft_config_free(&c2);
 		return raft_fatal(r, RAFT_EIO);
 	}
-	log_reset(&r->log, si, m->snapshot.last_term);
+	raft_log_reset(&r->log, si, m->snapshot.last_term);
 	raft_config_free(&r->snap_config);
 	raft_config_free(&r->config);
 	r->snap_config = c1;
@@ -82,7 +82,7 @@ int snapshot_recv(struct raft *r, const struct raft_msg *m)
 	r->commit = r->applied = r->persisted = si;
 	r->leader_match = si;
 	r->acked = 0;
-	replication_follower_ack(r, true, 0);
+	raft_replication_follower_ack(r, true, 0);
 	return RAFT_OK;
 }
 
@@ -100,22 +100,22 @@ int raft_snapshot_taken(struct raft *r, raft_index index, unsigned trailing)
 		return RAFT_OK;
 	struct raft_config c;
 	raft_index ci;
-	int rc = membership_config_at(r, upto, &c, &ci);
+	int rc = raft_membership_config_at(r, upto, &c, &ci);
 	if (rc)
 		return rc;
 	raft_config_free(&r->snap_config);
 	r->snap_config = c;
 	r->snap_config_index = ci;
-	log_compact(&r->log, upto);
+	raft_log_compact(&r->log, upto);
 	return RAFT_OK;
 }
 
 int raft_snapshot_meta_at(const struct raft *r, raft_index index, struct raft_snapshot_meta *meta)
 {
-	if (index == 0 || index > log_last_index(&r->log) || index < r->log.offset)
+	if (index == 0 || index > raft_log_last_index(&r->log) || index < r->log.offset)
 		return RAFT_EINVAL;
 	memset(meta, 0, sizeof(*meta));
 	meta->last_index = index;
-	meta->last_term = log_term_at(&r->log, index);
-	return membership_config_at(r, index, &meta->config, &meta->config_index);
+	meta->last_term = raft_log_term_at(&r->log, index);
+	return raft_membership_config_at(r, index, &meta->config, &meta->config_index);
 }

@@ -12,7 +12,7 @@ static void reply_stale(struct raft *r, const struct raft_msg *m)
 	} else {
 		rep.type = RAFT_MSG_APPEND_RESULT;
 		rep.append_result.success = false;
-		rep.append_result.last_index = log_last_index(&r->log);
+		rep.append_result.last_index = raft_log_last_index(&r->log);
 	}
 	raft_send(r, &rep);
 }
@@ -76,11 +76,11 @@ int raft_step(struct raft *r, const struct raft_msg *m)
 			/* Thesis §4.2.3 (leader stickiness): within the lease of
 			 * a live leader, neither update the term nor vote —
 			 * unless the leader itself asked for this election. */
-			if (!m->vote.transfer && election_in_lease(r))
+			if (!m->vote.transfer && raft_election_in_lease(r))
 				return RAFT_OK;
 			/* Thesis §9.6: a pre-vote does not change our term. */
 			if (!m->vote.pre_vote) {
-				rc = convert_to_follower(r, m->term, 0);
+				rc = raft_convert_to_follower(r, m->term, 0);
 				if (rc)
 					return rc;
 			}
@@ -92,7 +92,7 @@ int raft_step(struct raft *r, const struct raft_msg *m)
 			 * convert to follower". */
 			bool from_leader = m->type == RAFT_MSG_APPEND || m->type == RAFT_MSG_SNAPSHOT ||
 			                   m->type == RAFT_MSG_TIMEOUT_NOW;
-			rc = convert_to_follower(r, m->term, from_leader ? m->from : 0);
+			rc = raft_convert_to_follower(r, m->term, from_leader ? m->from : 0);
 			if (rc)
 				return rc;
 		}
@@ -109,9 +109,9 @@ int raft_step(struct raft *r, const struct raft_msg *m)
 
 	switch (m->type) {
 	case RAFT_MSG_VOTE:
-		return election_recv_vote(r, m);
+		return raft_election_recv_vote(r, m);
 	case RAFT_MSG_VOTE_RESULT:
-		return election_recv_vote_result(r, m);
+		return raft_election_recv_vote_result(r, m);
 	case RAFT_MSG_APPEND:
 	case RAFT_MSG_SNAPSHOT:
 		/* Election safety (§5.2): at most one leader per term, so an
@@ -122,17 +122,17 @@ int raft_step(struct raft *r, const struct raft_msg *m)
 		 * candidate's current term, then the candidate recognizes the
 		 * leader as legitimate and returns to follower state." */
 		if (r->role != RAFT_FOLLOWER || r->leader != m->from) {
-			rc = convert_to_follower(r, m->term, m->from);
+			rc = raft_convert_to_follower(r, m->term, m->from);
 			if (rc)
 				return rc;
 		}
 		if (m->type == RAFT_MSG_APPEND)
-			return replication_recv_append(r, m);
-		return snapshot_recv(r, m);
+			return raft_replication_recv_append(r, m);
+		return raft_snapshot_recv(r, m);
 	case RAFT_MSG_APPEND_RESULT:
-		return replication_recv_append_result(r, m);
+		return raft_replication_recv_append_result(r, m);
 	case RAFT_MSG_TIMEOUT_NOW:
-		return transfer_recv_timeout_now(r, m);
+		return raft_transfer_recv_timeout_now(r, m);
 	default:
 		return RAFT_EINVAL;
 	}

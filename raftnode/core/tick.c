@@ -26,13 +26,13 @@ unsigned raft_tick(struct raft *r)
 	uint64_t now = raft_now(r);
 	if (r->role == RAFT_LEADER) {
 		if (r->opts.check_quorum && !check_quorum(r, now)) {
-			convert_to_follower(r, r->term, 0);
+			raft_convert_to_follower(r, r->term, 0);
 			return r->opts.heartbeat_ms / 2 + 1;
 		}
-		transfer_tick(r);
+		raft_transfer_tick(r);
 		if (now - r->heartbeat_last >= r->opts.heartbeat_ms) {
 			r->heartbeat_last = now;
-			replication_heartbeat(r);
+			raft_replication_heartbeat(r);
 		}
 		uint64_t next = r->heartbeat_last + r->opts.heartbeat_ms;
 		return next > now ? (unsigned)(next - now) : 1;
@@ -41,7 +41,7 @@ unsigned raft_tick(struct raft *r)
 	 * time called the election timeout, then it assumes there is no
 	 * viable leader and begins an election". Candidates restart one. */
 	if (now - r->election_start >= r->election_rand) {
-		election_start(r, r->opts.pre_vote, false);
+		raft_election_start(r, r->opts.pre_vote, false);
 		if (r->role == RAFT_LEADER)
 			return r->opts.heartbeat_ms;
 	}

@@ -24,22 +24,22 @@ int raft_transfer(struct raft *r, raft_id id)
 	}
 	if (id == r->id || !raft_is_voter(r, id))
 		return RAFT_EINVAL;
-	struct raft_progress *pr = progress_get(r, id);
+	struct raft_progress *pr = raft_progress_get(r, id);
 	assert(pr);
 	r->transfer_target = id;
 	r->transfer_start = raft_now(r);
 	/* "The prior leader ... catches up the target server's log", then
 	 * TimeoutNow. */
-	if (pr->match == log_last_index(&r->log))
-		transfer_maybe_send(r, pr);
+	if (pr->match == raft_log_last_index(&r->log))
+		raft_transfer_maybe_send(r, pr);
 	else
-		replication_broadcast(r);
+		raft_replication_broadcast(r);
 	return RAFT_OK;
 }
 
-void transfer_maybe_send(struct raft *r, struct raft_progress *pr)
+void raft_transfer_maybe_send(struct raft *r, struct raft_progress *pr)
 {
-	if (r->role != RAFT_LEADER || pr->id != r->transfer_target || pr->match != log_last_index(&r->log))
+	if (r->role != RAFT_LEADER || pr->id != r->transfer_target || pr->match != raft_log_last_index(&r->log))
 		return;
 	/* Thesis §3.10: "the prior leader sends a TimeoutNow request to the
 	 * target server. This request has the same effect as the target
@@ -48,19 +48,19 @@ void transfer_maybe_send(struct raft *r, struct raft_progress *pr)
 	raft_send(r, &m);
 }
 
-int transfer_recv_timeout_now(struct raft *r, const struct raft_msg *m)
+int raft_transfer_recv_timeout_now(struct raft *r, const struct raft_msg *m)
 {
 	if (r->role != RAFT_FOLLOWER || r->leader != m->from)
 		return RAFT_OK;
 	/* No pre-vote: the leader asked for this election, and the vote
 	 * requests say so, so followers ignore their leader stickiness. */
-	return election_start(r, false, true);
+	return raft_election_start(r, false, true);
 }
 
 /* "If the transfer does not complete within about one election timeout,
  * the prior leader aborts the transfer and resumes accepting client
  * requests." */
-void transfer_tick(struct raft *r)
+void raft_transfer_tick(struct raft *r)
 {
 	if (r->transfer_target && raft_now(r) - r->transfer_start >= r->opts.election_timeout_ms)
 		r->transfer_target = 0;
