@@ -39,6 +39,7 @@ struct hx_report_op {
 	enum hx_report_type type;
 	char *value;           /* completion value (invoke's when none), compact JSON, capped */
 	char *error;           /* the completion's error, or NULL */
+	char *key;             /* the invoke's key (compact JSON), or NULL for a single register */
 };
 
 /* One fault window from a nemesis "<kind>-start" .. "<kind>-end" pair. */
@@ -76,6 +77,7 @@ struct hx_report_hist {
 	size_t invokes, oks, fails, infos, incomplete;
 	double duration;       /* time of the last event, seconds */
 	bool has_time;         /* events carry "time" (else times are line numbers) */
+	bool has_keys;         /* some operation carries a "key" */
 };
 
 /* Reads a history (JSON Lines) from memory into `h` (zeroed by the caller).

@@ -279,6 +279,15 @@ static int parse_line(struct hx_report_hist *h, struct pending *pend, struct lan
 			rc = -1;
 			goto out;
 		}
+		const json_t *jk = json_object_get(ev, "key");
+		if (jk && !json_is_null(jk)) {
+			if (!(op->key = json_is_string(jk) ? strndup(json_string_value(jk), HX_REPORT_VALUE_MAX)
+							   : value_text(jk))) {
+				rc = -1;
+				goto out;
+			}
+			h->has_keys = true;
+		}
 		h->invokes++;
 		if ((pend->n + 1) * 2 > pend->cap && pending_grow(pend) != 0) {
 			rc = -1;
@@ -426,6 +435,7 @@ void hx_report_hist_free(struct hx_report_hist *h)
 	for (size_t i = 0; i < h->n_ops; i++) {
 		free(h->ops[i].value);
 		free(h->ops[i].error);
+		free(h->ops[i].key);
 	}
 	for (size_t i = 0; i < h->n_faults; i++) {
 		free(h->faults[i].kind);

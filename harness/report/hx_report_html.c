@@ -671,6 +671,15 @@ static void write_data(struct ctx *c)
 			fputc(',', o);
 		hx_report_json_string(o, h->ops[i].value);
 	}
+	fputs("],\"k\":[", o);
+	for (size_t i = 0; h->has_keys && i < h->n_ops; i++) {
+		if (i)
+			fputc(',', o);
+		if (h->ops[i].key)
+			hx_report_json_string(o, h->ops[i].key);
+		else
+			fputs("null", o);
+	}
 	fputs("],\"err\":{", o);
 	bool first = true;
 	for (size_t i = 0; i < h->n_ops; i++) {

@@ -112,7 +112,8 @@
   }
   function describe(i) {
     var lat = O.e[i] >= 0 ? ((O.e[i] - O.s[i]) * (D.has_time ? 1e3 : 1)).toFixed(D.has_time ? 3 : 0) + (D.has_time ? " ms" : " lines") : "\u2013";
-    return "process " + O.p[i] + "  " + D.fs[O.f[i]] + " " + O.v[i] + "\n" + TYPE[O.t[i]] +
+    return "process " + O.p[i] + "  " + D.fs[O.f[i]] + (O.k.length && O.k[i] !== null ? " key " + O.k[i] : "") +
+      " " + O.v[i] + "\n" + TYPE[O.t[i]] +
       (O.n[i] >= 0 ? " on " + D.nodes[O.n[i]] : "") + (O.err[i] ? "  error: " + O.err[i] : "") +
       "\ninvoked " + fmtT(O.s[i]) + ", latency " + lat + "\nhistory index " + O.i[i];
   }

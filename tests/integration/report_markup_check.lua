@@ -71,6 +71,7 @@ if mode == "html" then
     for _, k in ipairs({ "lane", "e", "t", "f", "p", "i", "n", "v" }) do
       if #ops[k] ~= n then fail("ops." .. k .. " has " .. #ops[k] .. " entries, ops.s " .. n) end
     end
+    if #ops.k ~= 0 and #ops.k ~= n then fail("ops.k has " .. #ops.k .. " entries, ops.s " .. n) end
     print(string.format("%s: %d ops, %d lanes, %d fault windows", path, n, #data.lanes, #data.faults))
   end
 end

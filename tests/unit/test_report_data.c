@@ -63,6 +63,21 @@ static void test_pairs_and_lanes(void **state)
 	hx_report_hist_free(&h);
 }
 
+static void test_keys(void **state)
+{
+	(void)state;
+	const char *text = "{\"process\":0,\"type\":\"invoke\",\"f\":\"write\",\"key\":\"k2\",\"value\":1}\n"
+			   "{\"process\":1,\"type\":\"invoke\",\"f\":\"write\",\"key\":7,\"value\":1}\n"
+			   "{\"process\":2,\"type\":\"invoke\",\"f\":\"read\"}\n";
+	struct hx_report_hist h;
+	parse(&h, text, 0);
+	assert_true(h.has_keys);
+	assert_string_equal(h.ops[0].key, "k2");
+	assert_string_equal(h.ops[1].key, "7");
+	assert_null(h.ops[2].key);
+	hx_report_hist_free(&h);
+}
+
 static void test_lanes_without_concurrency(void **state)
 {
 	(void)state;
@@ -204,6 +219,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pairs_and_lanes), cmocka_unit_test(test_lanes_without_concurrency),
+		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_faults),          cmocka_unit_test(test_damaged),
 		cmocka_unit_test(test_value_capped),    cmocka_unit_test(test_quantiles),
 		cmocka_unit_test(test_many_processes),
