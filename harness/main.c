@@ -50,13 +50,14 @@ static const char usage_run[] =
 	"  --out DIR          run directory (default store/<plan>/<UTC time>-s<seed>)\n"
 	"  --set KEY=VALUE    override any plan option, e.g. --set nemesis=partition,kill\n"
 	"                     --set rate=500 (typed by the option's default)\n"
+	"  -h, --help         this text\n"
 	"\n"
 	"Fault kinds (--set nemesis=...): partition, kill, pause, clock, packet, disk,\n"
 	"member (needs an adapter with add_member/remove_member), or none.\n"
-	"  -h, --help         this text\n"
 	"\n"
-	"Writes plan.lua, history.jsonl, results.json, harness.log and nodes/<id>/\n"
-	"into the run directory and points store/latest at it. See docs/plans.md.\n";
+	"Writes plan.lua, history.jsonl, results.json, report.html, harness.log and\n"
+	"nodes/<id>/ into the run directory; without --out it is in store/ and\n"
+	"store/latest points at it. See docs/plans.md.\n";
 
 static __attribute__((format(printf, 1, 2))) int bad(const char *fmt, ...)
 {
