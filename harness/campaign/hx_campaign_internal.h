@@ -64,6 +64,9 @@ int hx_campaign_write_json(const struct hx_campaign_state *st, char *err, size_t
 /* The summary posted to the webhook (also the head of campaign.json). */
 json_t *hx_campaign_summary(const struct hx_campaign_state *st);
 
+/* index.html in st->dir: the runs as a table linking each run's report.html (atomically). */
+int hx_campaign_write_index(const struct hx_campaign_state *st, char *err, size_t errlen);
+
 /* JUnit XML: one testsuite, one testcase per run of the shard. */
 int hx_campaign_write_junit(const struct hx_campaign_state *st, const char *path, char *err, size_t errlen);
 

@@ -1,5 +1,6 @@
 /* hx_campaign_out.c — the campaign's outputs: campaign.json, JUnit XML and the webhook POST (libcurl). */
 #include "harness/campaign/hx_campaign_internal.h"
+#include "harness/report/hx_report_internal.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -324,4 +325,127 @@ out:
 		curl_easy_cleanup(h);
 	free(body);
 	return rc;
+}
+
+static void html(FILE *o, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", o); break;
+		case '>': fputs("&gt;", o); break;
+		case '&': fputs("&amp;", o); break;
+		case '"': fputs("&quot;", o); break;
+		default: fputc(*s, o);
+		}
+	}
+}
+
+int hx_campaign_write_index(const struct hx_campaign_state *st, char *err, size_t errlen)
+{
+	char path[PATH_MAX + 32], tmp[PATH_MAX + 64];
+	hx_campaign_fmt(path, sizeof path, "%s/index.html", st->dir);
+	hx_campaign_fmt(tmp, sizeof tmp, "%s/.index.html.%ld.tmp", st->dir, (long)getpid());
+	FILE *o = fopen(tmp, "w");
+	if (!o) {
+		hx_campaign_fmt(err, errlen, "%s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	size_t n[4] = {0}, pending = 0;
+	for (size_t i = 0; i < st->n_runs; i++) {
+		if (finished(&st->runs[i]))
+			n[st->runs[i].outcome]++;
+		else
+			pending++;
+	}
+	bool bad = n[HX_CAMPAIGN_FAILED] || n[HX_CAMPAIGN_ERROR];
+	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>rapat campaign ", o);
+	html(o, st->c.name);
+	fputs("</title>\n<style>\n", o);
+	fwrite(hx_report_css, 1, hx_report_css_len, o);
+	fprintf(o, "</style>\n</head>\n<body>\n<header class=\"banner %s\">\n<h1>campaign ",
+		bad ? "invalid" : pending ? "unknown" : "valid");
+	html(o, st->c.name);
+	if (st->n_shards > 1)
+		fprintf(o, " <small>shard %u/%u</small>", st->shard, st->n_shards);
+	fprintf(o, " <span class=\"%s\">%s</span></h1>\n", bad ? "invalid" : pending ? "unknown" : "valid",
+		bad ? "FAILED" : pending ? "RUNNING" : "PASSED");
+	fprintf(o, "<p>%zu run(s): %zu passed, %zu failed, %zu errors, %zu skipped, %zu to go; %.0f s. File <code>",
+		st->n_runs, n[HX_CAMPAIGN_PASSED], n[HX_CAMPAIGN_FAILED], n[HX_CAMPAIGN_ERROR],
+		n[HX_CAMPAIGN_SKIPPED], pending, st->elapsed);
+	html(o, st->c.path);
+	fprintf(o, "</code>, started %s. <a href=\"campaign.json\">campaign.json</a></p>\n</header>\n", st->started);
+	fputs("<table>\n<tr><th>run</th><th>expect</th><th>verdict</th><th>outcome</th><th>seconds</th>"
+	      "<th>ok / invoked</th><th>availability</th><th>p99 ms</th><th>faults</th><th>message</th>"
+	      "<th>files</th></tr>\n",
+	      o);
+	for (size_t i = 0; i < st->n_runs; i++) {
+		const struct hx_campaign_result *r = &st->runs[i];
+		const struct hx_campaign_entry *e = &st->c.entries[r->entry];
+		const char *oc = !finished(r)                       ? "pending"
+				 : r->outcome == HX_CAMPAIGN_PASSED  ? "passed"
+				 : r->outcome == HX_CAMPAIGN_SKIPPED ? "skipped"
+				 : r->outcome == HX_CAMPAIGN_FAILED  ? "failed"
+								     : "error";
+		const char *cls = !strcmp(oc, "passed") ? "valid" : !strcmp(oc, "failed") || !strcmp(oc, "error") ? "invalid" : "unknown";
+		fputs("<tr><td>", o);
+		html(o, r->name);
+		fputs("</td><td>", o);
+		html(o, hx_campaign_expect_name(e->expect));
+		fputs("</td><td>", o);
+		html(o, finished(r) ? r->verdict : "");
+		fprintf(o, "</td><td><span class=\"%s\">%s</span></td>", cls, oc);
+		if (r->started)
+			fprintf(o, "<td class=\"n\">%.1f</td>", r->duration);
+		else
+			fputs("<td></td>", o);
+		const json_t *fig = r->figures;
+		const json_t *ops = json_object_get(fig, "ops");
+		if (json_is_object(ops))
+			fprintf(o, "<td class=\"n\">%lld / %lld</td>", (long long)json_integer_value(json_object_get(ops, "ok")),
+				(long long)json_integer_value(json_object_get(ops, "invoke")));
+		else
+			fputs("<td></td>", o);
+		const json_t *av = json_object_get(fig, "availability"), *p99 = json_object_get(fig, "latency_p99_ms");
+		if (json_is_number(av))
+			fprintf(o, "<td class=\"n\">%.3f</td>", json_number_value(av));
+		else
+			fputs("<td></td>", o);
+		if (json_is_number(p99))
+			fprintf(o, "<td class=\"n\">%.1f</td>", json_number_value(p99));
+		else
+			fputs("<td></td>", o);
+		fputs("<td>", o);
+		const char *k;
+		const json_t *v;
+		json_object_foreach(json_object_get(fig, "faults"), k, v)
+		{
+			html(o, k);
+			fprintf(o, "&times;%lld ", (long long)json_integer_value(v));
+		}
+		fputs("</td><td>", o);
+		if (r->outcome != HX_CAMPAIGN_PASSED)
+			html(o, r->message);
+		fputs("</td><td>", o);
+		if (r->started) {
+			/* relative links: the run directories and outputs sit next to this page */
+			fputs("<a href=\"", o);
+			hx_report_url_path(o, r->name);
+			fputs("/report.html\">report</a> <a href=\"", o);
+			hx_report_url_path(o, r->name);
+			fputs(".out\">output</a>", o);
+		}
+		fputs("</td></tr>\n", o);
+	}
+	fputs("</table>\n<footer>rapat campaign</footer>\n</body>\n</html>\n", o);
+	if (ferror(o) | (fclose(o) != 0)) {
+		hx_campaign_fmt(err, errlen, "%s: write failed: %s", tmp, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	if (rename(tmp, path) != 0) {
+		hx_campaign_fmt(err, errlen, "rename %s -> %s: %s", tmp, path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
 }

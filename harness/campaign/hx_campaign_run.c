@@ -573,8 +573,11 @@ int hx_campaign_main(int argc, char **argv)
 		printf(" (shard %u/%u of %zu)", shard, n_shards, total);
 	if (budget > 0)
 		printf(", budget %.0f s", budget);
-	printf(", directory %s, runs with %s\n", st.dir, st.rapat);
+	printf(", directory %s (index.html), runs with %s\n", st.dir, st.rapat);
 	fflush(stdout);
+	/* the files exist from the start, so a long campaign can be watched */
+	if (hx_campaign_write_json(&st, err, sizeof err) != 0 || hx_campaign_write_index(&st, err, sizeof err) != 0)
+		fprintf(stderr, "rapat campaign: %s\n", err);
 	double t0 = now_s(), sum = 0;
 	size_t done = 0;
 	for (size_t i = 0; i < st.n_runs; i++) {
@@ -613,7 +616,8 @@ int hx_campaign_main(int argc, char **argv)
 			printf("    %s\n", r->message);
 		fflush(stdout);
 		st.elapsed = now_s() - t0;
-		if (hx_campaign_write_json(&st, err, sizeof err) != 0)
+		if (hx_campaign_write_json(&st, err, sizeof err) != 0 ||
+		    hx_campaign_write_index(&st, err, sizeof err) != 0)
 			fprintf(stderr, "rapat campaign: %s\n", err);
 	}
 	st.elapsed = now_s() - t0;
@@ -643,7 +647,7 @@ int hx_campaign_main(int argc, char **argv)
 			fprintf(stderr, "rapat campaign: --post %s failed: %s (the verdict stands)\n", post, st.post_err);
 		}
 	}
-	if (hx_campaign_write_json(&st, err, sizeof err) != 0)
+	if (hx_campaign_write_json(&st, err, sizeof err) != 0 || hx_campaign_write_index(&st, err, sizeof err) != 0)
 		fprintf(stderr, "rapat campaign: %s\n", err);
 	printf("campaign %s: %zu passed, %zu failed, %zu errors, %zu skipped in %.0f s; %s/campaign.json\n",
 	       st.c.name, st.counts[HX_CAMPAIGN_PASSED], st.counts[HX_CAMPAIGN_FAILED],
