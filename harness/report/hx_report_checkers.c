@@ -366,7 +366,12 @@ static void cx_svg(FILE *o, const json_t *cx, const struct hx_report_hist *h)
 	for (size_t i = ncx; i < n; i++) {
 		if (ops[i].start < lo - 2 * span)
 			continue;
-		ops[keep++] = ops[i];
+		bool dup = false; /* the prefix's end and the counterexample may share ops */
+		const json_t *id = json_object_get(ops[i].j, "id");
+		for (size_t j = 0; j < ncx && id; j++)
+			dup |= json_equal((json_t *)id, json_object_get(ops[j].j, "id"));
+		if (!dup)
+			ops[keep++] = ops[i];
 	}
 	n = keep;
 	for (size_t i = ncx; i < n; i++) {
@@ -394,7 +399,10 @@ static void cx_svg(FILE *o, const json_t *cx, const struct hx_report_hist *h)
 			procs[j] = procs[j - 1];
 			procs[j - 1] = t;
 		}
-	const int W = 960, L = 110, R = 20, LH = 46, TOP = 24;
+	const int W = 960, L = 110, R = 20, LH = 56, TOP = 24;
+	double label_end[96]; /* per lane: where the last label above the bar ends */
+	for (size_t p = 0; p < 96; p++)
+		label_end[p] = -1;
 	int H = TOP + (int)np * LH + 40;
 	double plot_w = W - L - R;
 #define X(t) (L + ((t) - lo) / span * plot_w)
@@ -440,11 +448,20 @@ static void cx_svg(FILE *o, const json_t *cx, const struct hx_report_hist *h)
 		op_label(ops[i].j, label, sizeof label);
 		fprintf(o, "<g class=\"op %s%s\"><rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"14\" rx=\"3\"/>",
 			cls, open ? " open" : "", x0, y, fmax(x1 - x0, 3));
-		/* labels of bars in the right half end at the bar's end, so they stay inside */
-		if (x0 > L + plot_w / 2)
-			fprintf(o, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"end\">", fmin(x1, W - R), y - 4);
+		/* labels of bars in the right half end at the bar's end, so they stay
+		 * inside; a label that would overlap the lane's previous one goes below */
+		double chars = (double)strlen(label) + (ops[i].stuck ? 22 : 0), lw = chars * 6.7;
+		bool right = x0 > L + plot_w / 2;
+		double lx0 = right ? fmin(x1, W - R) - lw : x0;
+		int ly = y - 4;
+		if (lx0 < label_end[p] + 4)
+			ly = y + 26;
 		else
-			fprintf(o, "<text x=\"%.1f\" y=\"%d\">", x0, y - 4);
+			label_end[p] = lx0 + lw;
+		if (right)
+			fprintf(o, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"end\">", fmin(x1, W - R), ly);
+		else
+			fprintf(o, "<text x=\"%.1f\" y=\"%d\">", x0, ly);
 		esc(o, label);
 		if (ops[i].stuck)
 			fputs(" \xe2\x80\x94 cannot be linearized", o);
@@ -457,10 +474,12 @@ static void cx_svg(FILE *o, const json_t *cx, const struct hx_report_hist *h)
 	/* time axis: milliseconds from the first op shown */
 	int ya = TOP + (int)np * LH + 8;
 	fprintf(o, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>\n", L, ya, W - R, ya);
+	bool us = span < 0.01; /* under 10 ms: microseconds */
 	for (int k = 0; k <= 5; k++) {
 		double t = lo + span * k / 5;
-		fprintf(o, "<text class=\"tick\" x=\"%.1f\" y=\"%d\" text-anchor=\"%s\">%s%.3f ms</text>\n",
-			X(t), ya + 16, k == 0 ? "start" : k == 5 ? "end" : "middle", k ? "+" : "", (t - lo) * 1e3);
+		fprintf(o, "<text class=\"tick\" x=\"%.1f\" y=\"%d\" text-anchor=\"%s\">%s%.*f %s</text>\n",
+			X(t), ya + 16, k == 0 ? "start" : k == 5 ? "end" : "middle", k ? "+" : "", us ? 1 : 3,
+			(t - lo) * (us ? 1e6 : 1e3), us ? "\xc2\xb5s" : "ms");
 	}
 	fprintf(o, "<text class=\"tick\" x=\"4\" y=\"%d\">at %.6f s</text>\n", ya + 16, lo);
 #undef X
