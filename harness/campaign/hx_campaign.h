@@ -13,6 +13,8 @@
  * campaign files (the message names file:line and the field). Blocks. */
 int hx_campaign_main(int argc, char **argv);
 
+#define HX_CAMPAIGN_MAX_SETS 100 /* options in one entry's `set` */
+
 enum hx_campaign_expect { HX_CAMPAIGN_VALID, HX_CAMPAIGN_INVALID, HX_CAMPAIGN_UNKNOWN };
 
 /* One entry of a campaign file's `runs` list. */

@@ -260,6 +260,11 @@ static int load_entry(struct loader *ld, size_t k, struct hx_campaign_entry *e)
 			}
 			lua_pop(L, 2); /* tolstring's copy and the value */
 		}
+		if (e->n_sets > HX_CAMPAIGN_MAX_SETS) {
+			lua_pop(L, 1);
+			return fail(ld, FLINE("set"), WHERE("set"), "%zu options; at most %d", e->n_sets,
+				    HX_CAMPAIGN_MAX_SETS);
+		}
 		qsort(e->sets, e->n_sets, sizeof *e->sets, cmp_str);
 	}
 	lua_pop(L, 1);

@@ -158,6 +158,7 @@ static size_t run_argv(const struct hx_campaign_state *st, struct hx_campaign_re
 		argv[n++] = "--nodes";
 		argv[n++] = r->nodes_s;
 	}
+	/* max leaves room for every option: the loader caps n_sets */
 	for (size_t i = 0; i < e->n_sets && n + 4 < max; i++) {
 		argv[n++] = "--set";
 		argv[n++] = e->sets[i];
@@ -374,8 +375,8 @@ static void run_one(struct hx_campaign_state *st, struct hx_campaign_result *r)
 	hx_campaign_fmt(r->dir, sizeof r->dir, "%s/%s", st->dir, r->name);
 	hx_campaign_fmt(r->out_path, sizeof r->out_path, "%s/%s.out", st->dir, r->name);
 	r->timeout = e->timeout > 0 ? e->timeout : e->time_limit > 0 ? e->time_limit * 3 + 600 : 3600;
-	char *argv[128];
-	run_argv(st, r, argv, 128);
+	char *argv[2 * HX_CAMPAIGN_MAX_SETS + 24];
+	run_argv(st, r, argv, sizeof argv / sizeof *argv);
 	r->argv = json_array();
 	for (size_t i = 0; argv[i]; i++)
 		json_array_append_new(r->argv, json_string(argv[i]));
