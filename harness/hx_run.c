@@ -502,6 +502,10 @@ static void print_summary(struct hx_run *run, json_t *results, int code)
 	static const char *const words[] = {"VALID", "INVALID", "USAGE ERROR", "UNKNOWN", "HARNESS FAILURE"};
 	printf("verdict: %s%s%s (exit %d)\n", words[code], reason ? ": " : "", reason ? reason : "", code);
 	printf("run directory: %s\n", run->run_dir);
+	char rep[PATH_MAX + 16];
+	hx_fmt(rep, sizeof rep, "%s/report.html", run->run_dir);
+	if (access(rep, R_OK) == 0)
+		printf("report: %s\n", rep);
 	fflush(stdout);
 }
 
