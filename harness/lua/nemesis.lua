@@ -281,14 +281,26 @@ local function process_package(kind, inject, heal, in_fault_state)
       p.active, p.targets = false, {}
       return healed
     end
-    -- Heals every node in the fault's state, whoever put it there.
+    -- Heals every node in the fault's state, whoever put it there. Nodes
+    -- this package put there are reported as its "-end"; others (a node
+    -- that died on its own, before the final reads) get their own event
+    -- ("restart" for kill, "<kind>-heal" otherwise), so the history never
+    -- claims the nemesis caused what it did not.
     function p.final(e)
+      local mine = {}
+      for _, node in ipairs(p.targets) do mine[node.id] = true end
       local healed = {}
       for _, node in ipairs(e.nodes) do
         if in_fault_state(node) then
           local ok, err = heal(e, node)
-          if ok then healed[#healed + 1] = node.id
-          else hx.say("final heal (" .. kind .. ") of " .. node.id .. " failed: " .. tostring(err)) end
+          if not ok then
+            hx.say("final heal (" .. kind .. ") of " .. node.id .. " failed: " .. tostring(err))
+          elseif mine[node.id] then
+            healed[#healed + 1] = node.id
+          else
+            hx.record({ process = "nemesis", type = "info", f = kind == "kill" and "restart" or (kind .. "-heal"),
+                        value = { node = node.id }, node = node.id })
+          end
         end
       end
       local was = p.active
