@@ -22,6 +22,7 @@ M.CORE = {
   seed             = { 0,                  "random seed (0 = derived from the clock; recorded)" },
   nemesis          = { "partition,kill,pause", "comma list of fault kinds, or none" },
   nemesis_interval = { 10,                 "seconds between fault start and stop" },
+  nemesis_overlap  = { false,              "one schedule per fault kind, so faults of different kinds overlap" },
   partitions       = { "one,majority,bridge,ring,leader", "partition topologies to pick from" },
   partition_probe  = { false,              "measure each partition with UDP probes (blocks ~0.5 s)" },
   kill_targets     = { "one,minority",     "which nodes a kill hits (one, minority, majority, all)" },

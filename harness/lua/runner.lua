@@ -318,10 +318,26 @@ function M.run(loaded)
     hx.set_status("")
     hx.log("main phase: " .. opts.time_limit .. " s, concurrency " .. opts.concurrency ..
            ", rate " .. opts.rate .. ", nemesis " .. opts.nemesis)
-    local nem = hx.spawn(nemesis_thread, nemesis.schedule(pkgs, opts.nemesis_interval), deadline)
+    -- One fault at a time (default), or with nemesis_overlap one schedule
+    -- per kind, each starting at its own offset, so faults of different
+    -- kinds overlap (a partition while a node is paused, ...).
+    local nems = {}
+    if opts.nemesis_overlap and #pkgs > 1 then
+      for _, p in ipairs(pkgs) do
+        local offset = env.rand() * opts.nemesis_interval
+        nems[#nems + 1] = hx.spawn(function()
+          hx.sleep(offset)
+          return nemesis_thread(nemesis.schedule({ p }, opts.nemesis_interval), deadline)
+        end)
+      end
+    else
+      nems[1] = hx.spawn(nemesis_thread, nemesis.schedule(pkgs, opts.nemesis_interval), deadline)
+    end
     run_clients(g, processes)
-    local ok, err = nem:join()
-    if not ok then error(err, 0) end
+    for _, nem in ipairs(nems) do
+      local ok, err = nem:join()
+      if not ok then error(err, 0) end
+    end
   end)
   if not main_ok then
     phase_err = main_err

@@ -46,7 +46,7 @@ rm "$tmp/good/report.html"
 
 # 1b. Clock and packet faults: control files, shim preloaded, shapers run
 # in node namespaces, start/end events.
-"$bin" run "$plan" --db "$adapter" --seed 7 --set nemesis=clock,packet --out "$tmp/clock" >"$tmp/clock.out" 2>&1
+"$bin" run "$plan" --db "$adapter" --seed 7 --set nemesis=clock,packet --set nemesis_overlap=true --out "$tmp/clock" >"$tmp/clock.out" 2>&1
 rc=$?
 [ $rc -eq 0 ] || { fail "clock/packet faults: exit $rc, want 0"; tail -5 "$tmp/clock.out"; }
 lua5.4 "$check" "$tmp/clock" true 50 clock,packet || fail "clock/packet faults: run directory checks"
