@@ -351,8 +351,13 @@ int hx_campaign_load(struct hx_campaign *c, const char *path, char *err, size_t 
 	memset(c, 0, sizeof *c);
 	struct loader ld = {.path = path, .err = err, .errlen = errlen};
 	int rc = -1;
-	if (!is_file(path)) {
-		snprintf(err, errlen, "%s: %s", path, errno ? strerror(errno) : "not a file");
+	struct stat st;
+	if (stat(path, &st) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
 		return -1;
 	}
 	src_load(&ld.src, path);
