@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "harness/report/hx_report.h"
@@ -215,6 +216,85 @@ static void test_many_processes(void **state)
 	free(text);
 }
 
+/* ---- the page writer, on a run directory made here ---- */
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	FILE *fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static char *read_page(const char *dir)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/report.html", dir);
+	FILE *fp = fopen(path, "r");
+	assert_non_null(fp);
+	static char buf[1 << 20];
+	size_t n = fread(buf, 1, sizeof buf - 1, fp);
+	buf[n] = 0;
+	fclose(fp);
+	return buf;
+}
+
+static void test_write_page(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test_report_page.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char err[512] = "";
+	/* not a run directory yet */
+	assert_int_equal(hx_report_write(dir, err, sizeof err), HX_REPORT_EXIT_USAGE);
+	assert_non_null(strstr(err, "not a run directory"));
+	assert_int_equal(hx_report_write("/nonexistent/run", err, sizeof err), HX_REPORT_EXIT_USAGE);
+
+	write_file(dir, "history.jsonl",
+		   "{\"time\":1000000,\"process\":0,\"type\":\"invoke\",\"f\":\"write\",\"value\":\"</script><b>\"}\n"
+		   "{\"time\":2000000,\"process\":0,\"type\":\"ok\",\"f\":\"write\",\"value\":\"</script><b>\"}\n"
+		   "{\"time\":3000000,\"process\":\"nemesis\",\"type\":\"info\",\"f\":\"kill-start\",\"value\":[\"n2\"]}\n"
+		   "{\"time\":4000000,\"process\":1,\"type\":\"invoke\",\"f\":\"read\",\"value\":null}\n"
+		   "{\"time\":5000000,\"process\":1,\"type\":\"ok\",\"f\":\"read\",\"value\":7}\n");
+	write_file(dir, "results.json",
+		   "{\"valid\": false, \"plan\": \"unit\", \"seed\": 3, \"options\": {\"concurrency\": 2},\n"
+		   " \"checkers\": {\"linearizable\": {\"valid\": false, \"counterexample\": {\"key\": null,\n"
+		   "   \"found_by\": \"read-from check\", \"prefix\": null, \"minimal\": true, \"ops\": [\n"
+		   "   {\"process\": 1, \"type\": \"ok\", \"f\": \"read\", \"value\": 7, \"start\": 4000000,\n"
+		   "    \"end\": 5000000, \"line\": 5, \"id\": 1, \"stuck\": true}]}},\n"
+		   "  \"set\": {\"valid\": true, \"lost\": [], \"stale\": [{\"element\": 4, \"index\": 9}]}}}\n");
+	assert_int_equal(hx_report_write(dir, err, sizeof err), 0);
+	const char *page = read_page(dir);
+	assert_non_null(strstr(page, "<!DOCTYPE html>"));
+	assert_non_null(strstr(page, "<span class=\"invalid\">INVALID</span>"));
+	assert_non_null(strstr(page, "<svg class=\"cx\""));
+	assert_non_null(strstr(page, "read 7 \xe2\x80\x94 cannot be linearized"));
+	assert_non_null(strstr(page, "<h4>stale <small>(1)</small></h4>"));
+	assert_non_null(strstr(page, "\"kind\":\"kill\""));
+	/* a value cannot end the script element it is embedded in */
+	assert_null(strstr(page, "</script><b>"));
+	assert_non_null(strstr(page, "\\u003c\\/script>"));
+	assert_non_null(strstr(page, "plan.lua is missing"));
+	assert_null(strstr(page, "http://"));
+
+	/* crashed: no results.json, a cut history */
+	char path[512];
+	snprintf(path, sizeof path, "%s/results.json", dir);
+	unlink(path);
+	write_file(dir, "history.jsonl", "{\"time\":1,\"process\":0,\"type\":\"invoke\",\"f\":\"write\",\"va");
+	assert_int_equal(hx_report_write(dir, err, sizeof err), 0);
+	page = read_page(dir);
+	assert_non_null(strstr(page, "UNKNOWN (no results)"));
+	assert_non_null(strstr(page, "results.json is missing"));
+	assert_non_null(strstr(page, "the history is truncated"));
+
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -222,7 +302,7 @@ int main(void)
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_faults),          cmocka_unit_test(test_damaged),
 		cmocka_unit_test(test_value_capped),    cmocka_unit_test(test_quantiles),
-		cmocka_unit_test(test_many_processes),
+		cmocka_unit_test(test_many_processes), cmocka_unit_test(test_write_page),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
