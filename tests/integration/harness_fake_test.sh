@@ -66,6 +66,21 @@ openssl x509 -in "$tmp/tls/tls/n2.pem" -noout -text | grep -q 'IP Address:10.77.
   || fail "tls: n2's certificate lacks its IP"
 [ "$(stat -c %a "$tmp/tls/tls/n2.key")" = 600 ] || fail "tls: private key not 0600"
 
+# 1d. The same seed gives the same fault schedule (kinds, targets,
+# topologies), whatever the clients' timing.
+for r in a b; do
+  "$bin" run "$plan" --db "$adapter" --seed 21 --nodes 5 --set nemesis=partition,kill,pause \
+    --set partitions=one,majority,bridge,ring --out "$tmp/seed-$r" >/dev/null 2>&1
+  grep -o '"f":"[a-z]*-start","value":[^}]*}' "$tmp/seed-$r/history.jsonl" >"$tmp/seed-$r.faults"
+done
+# (A very slow machine may fit one fault fewer into one of the runs: compare
+# the common prefix, which must hold at least two faults.)
+na=$(wc -l <"$tmp/seed-a.faults"); nb=$(wc -l <"$tmp/seed-b.faults")
+n=$(( na < nb ? na : nb ))
+[ "$n" -ge 2 ] || fail "seed: fewer than 2 faults recorded ($na, $nb)"
+cmp -s <(head -n "$n" "$tmp/seed-a.faults") <(head -n "$n" "$tmp/seed-b.faults") \
+  || { fail "seed: two runs with seed 21 had different fault schedules"; diff "$tmp/seed-a.faults" "$tmp/seed-b.faults"; }
+
 # 2. Stale reads must be caught: exit 1, valid false, a counterexample.
 RAPAT_FAKE_BUG=stale "$bin" run "$plan" --db "$adapter" --seed 8 --set nemesis=none --out "$tmp/bad" >"$tmp/bad.out" 2>&1
 rc=$?
