@@ -17,6 +17,7 @@ struct hx_http_xfer {
 	void *arg;
 	struct hx_http_xfer *next; /* free list / in-flight list */
 	struct hx_http_xfer *prev;
+	bool sent;                /* some request bytes left for the server */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -155,22 +156,40 @@ static void recycle(struct hx_http *h, struct hx_http_xfer *x)
 	h->free_list = x;
 }
 
-static enum hx_http_error classify(CURLcode rc, CURL *easy)
+/* CURLOPT_DEBUGFUNCTION: notes that request bytes went out. Why: when a
+ * reused keep-alive connection dies after the request was written (the node
+ * was killed while handling it), libcurl silently resends the request on a
+ * fresh connection; if that connect is refused it reports only
+ * CURLE_COULDNT_CONNECT. The first copy may have reached the node and taken
+ * effect, so "connect" (a definite fail) would be a lie: the harness must
+ * record info. Measured with libcurl 7.88.1 against etcd and raftnode. */
+static int debug_cb(CURL *e, curl_infotype type, char *data, size_t size, void *userp)
 {
+	struct hx_http_xfer *x = userp;
+	if (type == CURLINFO_HEADER_OUT || type == CURLINFO_DATA_OUT ||
+	    type == CURLINFO_SSL_DATA_OUT)
+		x->sent = true;
+	return 0;
+}
+
+static enum hx_http_error classify(CURLcode rc, const struct hx_http_xfer *x)
+{
+	CURL *easy = x->easy;
 	switch (rc) {
 	case CURLE_OK:
 		return HX_HTTP_OK;
 	case CURLE_COULDNT_CONNECT:
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_URL_MALFORMAT:
-		return HX_HTTP_ECONNECT;
+		/* Never sent, unless an earlier copy went out (see debug_cb). */
+		return x->sent ? HX_HTTP_EBROKEN : HX_HTTP_ECONNECT;
 	case CURLE_OPERATION_TIMEDOUT: {
 		/* A timeout while still connecting means nothing was sent. */
 		long connected = 0;
 		curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &connected);
 		curl_off_t pretransfer = 0;
 		curl_easy_getinfo(easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
-		return pretransfer == 0 ? HX_HTTP_ECONNECT : HX_HTTP_ETIMEOUT;
+		return pretransfer == 0 && !x->sent ? HX_HTTP_ECONNECT : HX_HTTP_ETIMEOUT;
 	}
 	case CURLE_RECV_ERROR:
 	case CURLE_SEND_ERROR:
@@ -185,7 +204,7 @@ static enum hx_http_error classify(CURLcode rc, CURL *easy)
 static void finish(struct hx_http *h, struct hx_http_xfer *x, CURLcode rc)
 {
 	struct hx_http_response r = {0};
-	r.error = classify(rc, x->easy);
+	r.error = classify(rc, x);
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &r.status);
 	curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME, &r.elapsed_s);
 	r.body = x->buf ? x->buf : "";
@@ -258,6 +277,7 @@ int hx_http_request(struct hx_http *h, const struct hx_http_request *req, hx_htt
 	}
 	CURL *e = x->easy;
 	x->errbuf[0] = 0;
+	x->sent = false;
 	x->cb = cb;
 	x->arg = arg;
 	curl_easy_setopt(e, CURLOPT_URL, req->url);
@@ -271,6 +291,9 @@ int hx_http_request(struct hx_http *h, const struct hx_http_request *req, hx_htt
 	/* Loopback and lab addresses only: never consult a proxy from the env. */
 	curl_easy_setopt(e, CURLOPT_PROXY, "");
 	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+	curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, debug_cb);
+	curl_easy_setopt(e, CURLOPT_DEBUGDATA, x);
+	curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
 	const char *method = req->method ? req->method : "GET";
 	if (strcmp(method, "GET") != 0)
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);

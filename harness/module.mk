@@ -60,7 +60,7 @@ $(HX_FAKE): $(BUILD)/tests/integration/fake_v1.o
 
 # Unit tests (pure): compiled against the harness objects directly.
 HX_UNIT := $(BUILD)/tests/unit/test_hx_json $(BUILD)/tests/unit/test_hx_history \
-           $(BUILD)/tests/unit/test_hx_lua
+           $(BUILD)/tests/unit/test_hx_lua $(BUILD)/tests/unit/test_hx_http
 $(BUILD)/tests/unit/test_hx_%: $(BUILD)/tests/unit/test_hx_%.o $(HX_LIB)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
