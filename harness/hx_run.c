@@ -148,9 +148,26 @@ static void on_progress(evutil_socket_t fd, short what, void *arg)
 	fflush(stdout);
 }
 
+/* Field `name` of the table on top of L as JSON when it is a non-empty
+ * table, else NULL (nil, or a value that cannot be JSON: results.json then
+ * simply has no such field). */
+static json_t *object_field(lua_State *L, const char *name)
+{
+	char err[256];
+	lua_getfield(L, -1, name);
+	json_t *j = lua_istable(L, -1) ? hx_json_from_lua(L, -1, err, sizeof err) : NULL;
+	lua_pop(L, 1);
+	if (j && !json_is_object(j)) {
+		json_decref(j);
+		j = NULL;
+	}
+	return j;
+}
+
 /* results.json: the contract's shape plus what reproduces the run. */
-static json_t *build_results(struct hx_run *run, json_t *checkers, const char *valid_word,
-                             const char *reason, double duration)
+static json_t *build_results(struct hx_run *run, json_t *checkers, json_t *perf,
+                             json_t *availability, const char *valid_word, const char *reason,
+                             double duration)
 {
 	json_t *r = json_object();
 	if (!strcmp(valid_word, "true"))
@@ -174,6 +191,12 @@ static json_t *build_results(struct hx_run *run, json_t *checkers, const char *v
 	                                        "info", (json_int_t)c->info));
 	json_object_set(r, "faults", run->hist.faults ? run->hist.faults : json_array());
 	json_object_set(r, "checkers", checkers);
+	/* The workloads' figures (workloads/lib/stats.lua), absent when no
+	 * workload checker ran (an interrupted or failed run). */
+	if (perf)
+		json_object_set(r, "perf", perf);
+	if (availability)
+		json_object_set(r, "availability", availability);
 	if (reason)
 		json_object_set_new(r, "reason", json_string(reason));
 	json_object_set(r, "crashes", run->crashes);
@@ -547,7 +570,7 @@ int hx_run_main(struct hx_cli *cli)
 	struct hx_run *run = calloc(1, sizeof *run);
 	char err[4096];
 	int code = HX_EXIT_HARNESS;
-	json_t *checkers = NULL;
+	json_t *checkers = NULL, *perf = NULL, *availability = NULL;
 	char reason[2048] = "";
 	if (!run) {
 		fprintf(stderr, "rapat: out of memory\n");
@@ -708,7 +731,7 @@ int hx_run_main(struct hx_cli *cli)
 				code = HX_EXIT_UNKNOWN;
 			goto results;
 		}
-		/* {checkers=, reason=, exit=, error=} */
+		/* {checkers=, perf=, availability=, reason=, exit=, error=} */
 		if (lua_istable(L, -1)) {
 			lua_getfield(L, -1, "exit");
 			int ex = (int)lua_tointeger(L, -1);
@@ -733,6 +756,8 @@ int hx_run_main(struct hx_cli *cli)
 				checkers = json_object();
 			}
 			lua_pop(L, 1);
+			perf = object_field(L, "perf");
+			availability = object_field(L, "availability");
 		}
 		lua_pop(L, 1);
 		code = -1; /* decided by the checkers below */
@@ -758,7 +783,7 @@ results:
 		if (code == HX_EXIT_UNKNOWN && !reason[0] && json_object_size(checkers) == 0)
 			hx_fmt(reason, sizeof reason, "no checker ran");
 		double duration = hx_history_elapsed(&run->hist);
-		json_t *res = build_results(run, checkers, valid, reason[0] ? reason : NULL, duration);
+		json_t *res = build_results(run, checkers, perf, availability, valid, reason[0] ? reason : NULL, duration);
 		hx_fmt(path, sizeof path, "%s/results.json", run->run_dir);
 		if (write_json_file(path, res, err, sizeof err) != 0) {
 			hx_log(run, true, "%s", err);
@@ -771,6 +796,8 @@ results:
 	}
 out:
 	json_decref(checkers);
+	json_decref(perf);
+	json_decref(availability);
 	if (run->http)
 		hx_http_free(run->http);
 	if (run->L)

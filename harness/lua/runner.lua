@@ -1,8 +1,10 @@
 -- harness/lua/runner.lua — the standard test shape, run as the harness's main task: start nodes → main phase (clients + nemesis, time-limited) → final heal (always) → recovery → final phase → checkers.
 --
 -- run(loaded) returns a table for the C side:
---   { checkers = {name = result}, reason = string|nil,
---     exit = 2|4|nil, error = message|nil }
+--   { checkers = {name = result}, perf = table|nil, availability = table|nil,
+--     reason = string|nil, exit = 2|4|nil, error = message|nil }
+-- perf and availability are the workloads' figures (workloads/lib/stats.lua),
+-- which results.json carries at its top level.
 -- Errors never escape: a usage problem found late (e.g. an adapter's start
 -- returning garbage) is exit 2, anything else the harness could not do is
 -- exit 4, and in every case the final heal runs first.
@@ -395,7 +397,15 @@ function M.run(loaded)
     if not ok then harness_error("workload checker failed: " .. tostring(r)) end
     checkers = r or {}
   end
-  return { checkers = checkers }
+  -- The workloads hand their statistics over as the always-valid "stats"
+  -- checker (workloads/lib/glue.lua); results.json has them at the top.
+  -- The checker stays too: the HTML report (harness/report) draws its
+  -- tables from checkers.stats, and older run directories only have that.
+  local perf, availability
+  if type(checkers.stats) == "table" then
+    perf, availability = checkers.stats.perf, checkers.stats.availability
+  end
+  return { checkers = checkers, perf = perf, availability = availability }
 end
 
 -- The main task's entry: never raises.

@@ -10,8 +10,19 @@ local f = io.open(dir .. "/results.json") or die("no results.json in %s", dir)
 local res = json.decode(f:read("a")); f:close()
 if tostring(res.valid) ~= expect then die("results.json valid = %s, expected %s", tostring(res.valid), expect) end
 if res.ops.ok < min_ok then die("only %d ok operations (want >= %d)", res.ops.ok, min_ok) end
-for _, k in ipairs({ "plan", "seed", "nodes", "duration_s", "ops", "faults", "checkers" }) do
+for _, k in ipairs({ "plan", "seed", "nodes", "duration_s", "ops", "faults", "checkers", "perf", "availability" }) do
   if res[k] == nil then die("results.json lacks %s", k) end
+end
+-- The workloads' figures at the top level, and (for the HTML report) still
+-- under checkers.stats.
+if type(res.perf.all) ~= "table" or res.perf.all.ok ~= res.ops.ok then
+  die("results.json perf.all.ok = %s, ops.ok = %d", tostring(res.perf.all and res.perf.all.ok), res.ops.ok)
+end
+if type(res.availability.overall) ~= "table" or type(res.availability.overall.availability) ~= "number" then
+  die("results.json lacks availability.overall.availability")
+end
+if type(res.checkers.stats) ~= "table" or type(res.checkers.stats.perf) ~= "table" then
+  die("results.json lacks checkers.stats.perf (the report reads it)")
 end
 
 local open, retired, n, last_time = {}, {}, 0, -1

@@ -145,8 +145,9 @@ function M.check(wl)
         checkers.linearizable = r or { valid = "unknown", reason = tostring(msg) }
       end
     end
-    -- Statistics travel as a checker that is always valid until results.json
-    -- has its own "perf"/"availability" fields (see docs/workloads.md).
+    -- Statistics travel as a checker that is always valid: the harness
+    -- copies perf/availability to the top of results.json, and the HTML
+    -- report draws its tables from checkers.stats (docs/workloads.md).
     checkers.stats = { valid = true, perf = res.perf, availability = res.availability }
     return checkers
   end
