@@ -1,4 +1,4 @@
--- harness/lua/nemesis.lua — fault packages (partition, kill, pause) with inject/heal/final functions, and the schedule that alternates start/stop every nemesis_interval seconds.
+-- harness/lua/nemesis.lua — fault packages (partition, kill, pause) with inject/heal/final functions, and the schedules: "cycle" alternates start/stop every nemesis_interval seconds, "hold" starts every fault at once and keeps it until the final heal.
 --
 -- A package is a table
 --   { kind = "partition",
@@ -181,7 +181,24 @@ function topologies.leader(all, rand, env)
   end
   return M.complete_grudge({ { leader }, rest })
 end
+
+-- Every node alone: nobody hears anybody, so no quorum anywhere. Useless
+-- for finding bugs, but it is what a vacuity check needs (a run in which
+-- nothing can commit must never come out valid; workloads/plans/vacuous.lua).
+function topologies.isolated(all)
+  local components = {}
+  for i, id in ipairs(all) do components[i] = { id } end
+  return M.complete_grudge(components)
+end
 M.topologies = topologies
+
+-- The topology names, sorted, for messages.
+function M.topology_names()
+  local names = {}
+  for name in pairs(topologies) do names[#names + 1] = name end
+  table.sort(names)
+  return table.concat(names, ", ")
+end
 
 local function split_list(s)
   local r = {}
@@ -199,7 +216,7 @@ register_partition("partition", function(env)
   local names = split_list(env.opts.partitions)
   for _, t in ipairs(names) do
     if not topologies[t] then
-      error(string.format("unknown partition topology '%s' (known: one, majority, bridge, ring, leader)", t), 0)
+      error(string.format("unknown partition topology '%s' (known: %s)", t, M.topology_names()), 0)
     end
   end
   local p = { kind = "partition", active = false }
@@ -615,7 +632,20 @@ function M.build(kinds, env)
   return pkgs
 end
 
--- The main-phase schedule: wait interval, inject a fault of the next package
+-- How the main phase schedules faults (plan option nemesis_schedule).
+M.SCHEDULES = { cycle = true, hold = true }
+
+-- The "hold" schedule: every package's fault put in force at once, at the
+-- start of the main phase, and never healed before the final heal. For
+-- runs that must see a fault the whole time (vacuity checks), not for
+-- finding bugs: nothing is ever healed and recovered from mid-run.
+function M.hold(pkgs)
+  local starts = {}
+  for i, p in ipairs(pkgs) do starts[i] = { f = p.kind .. "-start", package = p } end
+  return gen.seq(starts)
+end
+
+-- The main-phase schedule ("cycle"): wait interval, inject a fault of the next package
 -- (in a seeded random order), wait interval, stop it; repeat. One fault at a time keeps every interval
 -- attributable to one cause.
 function M.schedule(pkgs, interval)

@@ -23,6 +23,7 @@ M.CORE = {
   nemesis          = { "partition,kill,pause", "comma list of fault kinds, or none" },
   nemesis_interval = { 10,                 "seconds between fault start and stop" },
   nemesis_overlap  = { false,              "one schedule per fault kind, so faults of different kinds overlap" },
+  nemesis_schedule = { "cycle",            "cycle (start/heal every nemesis_interval) or hold (every fault from t=0 until the final heal)" },
   partitions       = { "one,majority,bridge,ring,leader", "partition topologies to pick from" },
   partition_probe  = { false,              "measure each partition with UDP probes (blocks ~0.5 s)" },
   kill_targets     = { "one,minority",     "which nodes a kill hits (one, minority, majority, all)" },
@@ -224,6 +225,14 @@ function M.load(args)
   need(opts.rate >= 0, "rate", "must be >= 0")
   need(opts.nemesis_interval > 0, "nemesis_interval", "must be positive")
   need(opts.op_timeout > 0, "op_timeout", "must be positive")
+  need(nemesis.SCHEDULES[opts.nemesis_schedule], "nemesis_schedule",
+       "must be cycle or hold, not '" .. tostring(opts.nemesis_schedule) .. "'")
+  -- Topologies are checked here too, not only when the partition package
+  -- is built mid-start: a typo is a usage error before any node runs.
+  for _, t in ipairs(nemesis.split_list(opts.partitions)) do
+    need(nemesis.topologies[t], "partitions",
+         "names an unknown topology '" .. t .. "' (known: " .. nemesis.topology_names() .. ")")
+  end
   need(math.type(opts.seed) == "integer" or opts.seed == math.floor(opts.seed), "seed", "must be an integer")
   for _, k in ipairs(nemesis.split_list(opts.nemesis)) do
     if k ~= "none" then

@@ -319,12 +319,17 @@ function M.run(loaded)
     local deadline = hx.now() + opts.time_limit
     hx.set_status("")
     hx.log("main phase: " .. opts.time_limit .. " s, concurrency " .. opts.concurrency ..
-           ", rate " .. opts.rate .. ", nemesis " .. opts.nemesis)
+           ", rate " .. opts.rate .. ", nemesis " .. opts.nemesis ..
+           (opts.nemesis_schedule == "hold" and " (held)" or ""))
     -- One fault at a time (default), or with nemesis_overlap one schedule
     -- per kind, each starting at its own offset, so faults of different
     -- kinds overlap (a partition while a node is paused, ...).
+    -- With nemesis_schedule = "hold" every fault starts at once and stays
+    -- until the final heal (overlap is then moot).
     local nems = {}
-    if opts.nemesis_overlap and #pkgs > 1 then
+    if opts.nemesis_schedule == "hold" then
+      nems[1] = hx.spawn(nemesis_thread, nemesis.hold(pkgs), deadline)
+    elseif opts.nemesis_overlap and #pkgs > 1 then
       for _, p in ipairs(pkgs) do
         local offset = env.rand() * opts.nemesis_interval
         nems[#nems + 1] = hx.spawn(function()

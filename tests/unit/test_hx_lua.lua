@@ -138,6 +138,24 @@ case("topologies: one, majority, bridge, ring", function()
   end
 end)
 
+case("topology isolated: every node alone, symmetric", function()
+  local g = nemesis.topologies.isolated(five)
+  for _, a in ipairs(five) do
+    eq(#g[a], 4, a .. " hears nobody")
+    for _, b in ipairs(five) do
+      if a ~= b then assert(drops(g, a, b), a .. " must drop " .. b) end
+    end
+  end
+  eq(next(nemesis.topologies.isolated({ "n1" })), nil, "one node alone: nothing to drop")
+end)
+
+case("hold schedule: every kind starts at once, nothing heals", function()
+  local g = nemesis.hold({ { kind = "partition" }, { kind = "kill" } })
+  local c = ctx_at(0, "nemesis")
+  eq(g:op(c).f, "partition-start"); eq(g:op(c).f, "kill-start"); eq(g:op(c), nil, "then exhausted")
+  eq(nemesis.hold({}):op(c), nil, "no packages, no ops")
+end)
+
 case("schedule alternates sleep, start, sleep, end", function()
   local p = { kind = "kill" }
   local g = nemesis.schedule({ p }, 5)
@@ -211,6 +229,20 @@ case("plan: --set is typed, unknown --set keys are errors", function()
   eq(none, nil, "valid plan")
   eq(loaded.options.rate, 500); eq(math.type(loaded.options.rate), "integer")
   eq(loaded.options.nodes, 3); eq(loaded.options.nemesis, "kill")
+end)
+
+case("plan: nemesis_schedule and partitions are validated", function()
+  local e, p = load_err("return {\n  db = '" .. adapter .. "',\n  nemesis_schedule = 'once',\n}")
+  assert(e and e:find(p .. ":3: nemesis_schedule must be cycle or hold, not 'once'", 1, true), e)
+  e, p = load_err("return {\n  db = '" .. adapter .. "',\n  partitions = 'one,islands',\n}")
+  assert(e and e:find(p .. ":3: partitions names an unknown topology 'islands'", 1, true), e)
+  assert(e:find("isolated", 1, true), "the message lists the known topologies: " .. e)
+  local none, _, loaded = load_err("return { db = '" .. adapter .. "' }",
+    { sets = { "nemesis_schedule=hold", "partitions=isolated" } })
+  eq(none, nil, "valid plan")
+  eq(loaded.options.nemesis_schedule, "hold"); eq(loaded.options.partitions, "isolated")
+  none, _, loaded = load_err("return { db = '" .. adapter .. "' }")
+  eq(loaded.options.nemesis_schedule, "cycle", "default")
 end)
 
 case("plan: adapter options are plan keys, typed by their defaults", function()
