@@ -801,7 +801,7 @@ static int open_hx(lua_State *L)
 	lua_setfield(L, -2, "clock");
 	hx_packet_open(L, run);
 	lua_setfield(L, -2, "packet");
-	hx_disk_open(L);
+	hx_disk_open(L, run);
 	lua_setfield(L, -2, "disk");
 	lua_pushstring(L, run->root);
 	lua_setfield(L, -2, "root");

@@ -1,6 +1,7 @@
 /* hx_run.c — `rapat run`: plan loading, run directory, lab and event loop
  * setup, the main task, teardown, results.json, summary and exit code. */
 #include "harness/hx_run.h"
+#include "harness/hx_disk.h"
 #include "harness/hx_util.h"
 #include "harness/hx_json.h"
 #include "harness/hx_net.h"
@@ -557,6 +558,8 @@ static void teardown(struct hx_run *run)
 		}
 	}
 	hx_nodes_kill_all(run);
+	/* After the nodes are dead (a busy mount would only be detached). */
+	hx_disk_lazyfs_stop_all(run);
 	hx_net_heal_all(run);
 	if (run->lab) {
 		hx_lab_destroy(run->lab);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -121,6 +122,18 @@ int hx_lab_enter(char *err, size_t errlen)
 	}
 	if (unshare(CLONE_NEWNET) < 0)
 		return lab_err(err, errlen, "lab: unshare(CLONE_NEWNET): %s", strerror(errno));
+	/* A mount namespace of the lab's own, with every mount a slave of the
+	 * host's: mounts the harness makes (rapat-lazyfs over node data
+	 * directories) are invisible to the host and vanish with the last
+	 * process of the lab, even when the harness is SIGKILLed and a FUSE
+	 * daemon dies without unmounting. Host mounts still propagate in, and
+	 * node processes inherit this namespace (they see the same files). In
+	 * a user namespace the new mount namespace belongs to it, which is
+	 * what lets the unprivileged harness mount at all. */
+	if (unshare(CLONE_NEWNS) < 0)
+		return lab_err(err, errlen, "lab: unshare(CLONE_NEWNS): %s", strerror(errno));
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+		return lab_err(err, errlen, "lab: make / a recursive slave mount: %s", strerror(errno));
 	return 0;
 }
 

@@ -29,7 +29,9 @@
  *    with the harness's own address on it, so libcurl in the harness process
  *    reaches every node directly; the harness is no longer in the host's
  *    network namespace and can reach neither host addresses nor the host's
- *    loopback afterwards.
+ *    loopback afterwards. It also unshares a mount namespace with / made
+ *    MS_REC|MS_SLAVE: mounts made by the harness (rapat-lazyfs) never
+ *    reach the host and vanish with the lab's last process.
  *  - hx_lab_create() creates a PID namespace whose init ("rapat-lab-init") is
  *    detached from the caller (not its child) and exits as soon as a
  *    keep-alive pipe held only by the caller reports hang-up, or a pidfd of

@@ -20,13 +20,16 @@ HX_HAVE_PACKET := $(if $(and $(wildcard nemesis/packet/nem_shaper.h nemesis/pack
 HX_SHAPER_CTL_OBJ := $(BUILD)/nemesis/packet/nem_shaper_ctl.o
 # The file corruption helpers (nemesis/disk/nem_corrupt.c).
 HX_HAVE_DISK := $(if $(and $(wildcard nemesis/disk/nem_corrupt.h),$(shell grep -ls 'NEM_CORRUPT_OBJS' nemesis/*.mk 2>/dev/null)),1)
+# rapat-lazyfs's control API (nemesis/disk/nem_lazyfs_ctl.c): fork + exec of
+# the daemon and its control socket; the daemon itself is bin/rapat-lazyfs.
+HX_HAVE_LAZYFS := $(if $(and $(wildcard nemesis/disk/nem_lazyfs.h),$(shell grep -ls 'NEM_DISK_OBJS' nemesis/*.mk 2>/dev/null)),1)
 # report.html and `rapat report`/`rapat campaign` (harness/report.mk).
 HX_HAVE_REPORT := $(if $(and $(wildcard harness/report/hx_report.h),$(shell grep -ls 'REPORT_LIB' harness/report.mk 2>/dev/null)),1)
 HX_HAVE_CAMPAIGN := $(if $(and $(HX_HAVE_REPORT),$(wildcard harness/campaign/hx_campaign.h harness/campaign/hx_campaign_run.c)),1)
 HX_FEATURES := $(if $(HX_HAVE_CHECKER),-DHX_HAVE_CHECKER) $(if $(HX_HAVE_NEM),-DHX_HAVE_NEM) \
                $(if $(HX_HAVE_CLOCK),-DHX_HAVE_CLOCK) $(if $(HX_HAVE_REPORT),-DHX_HAVE_REPORT) \
                $(if $(HX_HAVE_CAMPAIGN),-DHX_HAVE_CAMPAIGN) $(if $(HX_HAVE_PACKET),-DHX_HAVE_PACKET) \
-               $(if $(HX_HAVE_DISK),-DHX_HAVE_DISK)
+               $(if $(HX_HAVE_DISK),-DHX_HAVE_DISK) $(if $(HX_HAVE_LAZYFS),-DHX_HAVE_LAZYFS)
 HX_FEATURES_FILE := $(BUILD)/harness/.features
 $(shell mkdir -p $(BUILD)/harness && echo '$(HX_FEATURES)' | cmp -s - $(HX_FEATURES_FILE) || echo '$(HX_FEATURES)' > $(HX_FEATURES_FILE))
 HX_FEATURE_OBJS := $(addprefix $(BUILD)/harness/,main.o hx_check.o hx_net.o hx_clock.o hx_packet.o hx_disk.o hx_run.o)
@@ -36,7 +39,8 @@ $(HX_FEATURE_OBJS): $(HX_FEATURES_FILE)
 # Deferred (=): CHECKER_LIB / NEM_NET_LIB come from fragments included later.
 HX_OPT_LIBS = $(if $(HX_HAVE_CHECKER),$(CHECKER_LIB)) $(if $(HX_HAVE_NEM),$(NEM_NET_LIB)) \
               $(if $(HX_HAVE_CLOCK),$(NEM_CLOCK_OBJS)) $(if $(HX_HAVE_REPORT),$(REPORT_LIB)) \
-              $(if $(HX_HAVE_PACKET),$(HX_SHAPER_CTL_OBJ)) $(if $(HX_HAVE_DISK),$(NEM_CORRUPT_OBJS))
+              $(if $(HX_HAVE_PACKET),$(HX_SHAPER_CTL_OBJ)) $(if $(HX_HAVE_DISK),$(NEM_CORRUPT_OBJS)) \
+              $(if $(HX_HAVE_LAZYFS),$(NEM_DISK_OBJS))
 HX_LIBS := $(call pkglibs,lua5.4 libcurl libevent jansson openssl) -lm -lpthread
 
 $(HX_LIB): $(HX_OBJS)
@@ -85,7 +89,7 @@ HX_PROGS := $(BIN)/rapat $(HX_FAKE) $(HX_UNIT) $(HX_SCHED_TEST) $(HX_BENCH)
 PROGS += $(HX_PROGS)
 FAST_TESTS += $(HX_UNIT) $(HX_SCHED_TEST)
 INTEG_TESTS += tests/integration/harness_cli_test.sh tests/integration/harness_fake_test.sh \
-               tests/integration/harness_raftnode_test.sh
+               tests/integration/harness_raftnode_test.sh tests/integration/harness_lazyfs_test.sh
 BENCHES += tests/bench/harness_bench.sh
 
 harness: $(HX_PROGS)

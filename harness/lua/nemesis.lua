@@ -478,28 +478,69 @@ register_packet("packet", function(env)
   return p
 end)
 
--- Disk corruption (Jepsen's bitflip/truncate): kill one node, damage one of
--- its files (a torn tail, or a few flipped bits near the end, where the
--- newest log entries are), restart it so it reads the damage. Nothing heals
--- corruption: "disk-end" is recorded right after "disk-start" (instant).
--- A Raft node may legitimately lose what it had fsynced here; whether the
--- cluster as a whole stays linearizable is exactly the question.
+-- Disk faults. Corruption (Jepsen's bitflip/truncate): kill one node,
+-- damage one of its files (a torn tail, or a few flipped bits near the end,
+-- where the newest log entries are), restart it so it reads the damage.
+-- Nothing heals corruption: "disk-end" is recorded right after "disk-start"
+-- (instant). A Raft node may legitimately lose what it had fsynced here;
+-- whether the cluster as a whole stays linearizable is exactly the question.
+--
+-- lose-unsynced (LazyFS/Jepsen): every node's data directory sits on
+-- bin/rapat-lazyfs, mounted before the nodes start (prepare) and unmounted
+-- by the harness's teardown (C side: a mount never outlives the run). The
+-- fault SIGKILLs disk_targets nodes, asks lazyfs what a crash would lose
+-- (the report goes in the event's value), drops every write they did not
+-- fsync and restarts them: a machine crash, for any implementation. A
+-- plain kill fault on such a node loses nothing (the page cache survives a
+-- process crash).
+local DISK_MODES = { truncate = true, bitflip = true, ["lose-unsynced"] = true }
+M.DISK_MODES = DISK_MODES
 local register_disk = (hx.disk and hx.disk.available) and M.register or function() end
 register_disk("disk", function(env)
   local modes = split_list(env.opts.disk_faults)
+  local lazy = false
   for _, m in ipairs(modes) do
-    if m ~= "truncate" and m ~= "bitflip" then
-      error(string.format("unknown disk fault '%s' (truncate, bitflip)", m), 0)
+    if not DISK_MODES[m] then
+      error(string.format("unknown disk fault '%s' (truncate, bitflip, lose-unsynced)", m), 0)
+    end
+    if m == "lose-unsynced" then lazy = true end
+  end
+  if lazy and not hx.disk.lazyfs_available then
+    error("disk fault 'lose-unsynced' needs rapat-lazyfs support, which this build lacks", 0)
+  end
+  local p = { kind = "disk", active = false, instant = true, ctl = {} }
+
+  -- Mount lazyfs over every node's data directory before any node starts.
+  -- Its control socket sits next to the data directory unless that path is
+  -- too long for a unix socket (108 bytes); then in /tmp.
+  if lazy then
+    function p.prepare(e)
+      for _, h in ipairs(e.nodes) do
+        local dir = h.data_dir:match("^(.*)/[^/]+$") or "."
+        local ctl = dir .. "/lazyfs.sock"
+        if #ctl >= 100 then
+          ctl = os.tmpname()
+          os.remove(ctl)
+          ctl = ctl .. ".lazyfs.sock"
+        end
+        local pid, err = hx.disk.lazyfs_start({ mountpoint = h.data_dir, ctl = ctl,
+                                                log = dir .. "/lazyfs.log" })
+        if not pid then
+          error(string.format("disk_faults lose-unsynced: cannot mount rapat-lazyfs over %s: %s " ..
+                              "(FUSE needs /dev/fuse, and root or a user namespace that may mount)",
+                              h.data_dir, tostring(err)), 0)
+        end
+        p.ctl[h.id] = ctl
+      end
     end
   end
-  local p = { kind = "disk", active = false, instant = true }
-  function p.inject(e)
-    local node = pick_targets(e, "one")[1]
-    local t = e.node_table(node)
-    if node.state ~= "down" then
-      if node.state == "paused" then node:resume() end
-      local ok, err = node:kill()
-      if not ok then return nil, node.id .. ": kill: " .. tostring(err) end
+
+  local function corrupt(e, node, t, mode)
+    -- On lazyfs, first make the dead node's writes durable: corruption
+    -- damages what is on disk, not what a later crash would drop anyway.
+    if p.ctl[node.id] then
+      local ok, err = hx.disk.lazyfs_sync(p.ctl[node.id])
+      if not ok then return nil, "lazyfs sync: " .. tostring(err) end
     end
     local files, ferr = hx.disk.files(t.data_dir)
     local candidates = {}
@@ -507,26 +548,86 @@ register_disk("disk", function(env)
       if f.size > 0 then candidates[#candidates + 1] = f end
     end
     table.sort(candidates, function(a, b) return a.path < b.path end)
-    local report, cerr
-    if #candidates > 0 then
-      local f = candidates[e.rand(1, #candidates)]
-      local mode = modes[e.rand(1, #modes)]
-      if mode == "truncate" then
-        report, cerr = hx.disk.corrupt({ path = f.path, mode = "truncate", drop = e.rand(1, math.min(f.size, 4096)) })
-      else
-        report, cerr = hx.disk.corrupt({ path = f.path, mode = "bitflip", count = e.rand(1, 8),
-                                         start = math.max(0, f.size - 65536), seed = e.rand(1, 2 ^ 31) })
-      end
-    else
-      cerr = "no file to corrupt in " .. t.data_dir .. (ferr and (": " .. ferr) or "")
+    if #candidates == 0 then
+      return nil, "no file to corrupt in " .. t.data_dir .. (ferr and (": " .. ferr) or "")
     end
+    local f = candidates[e.rand(1, #candidates)]
+    -- Drawn after the file when not drawn before (no lose-unsynced in
+    -- disk_faults): the same seed corrupts the same bits as it always did.
+    mode = mode or modes[e.rand(1, #modes)]
+    if mode == "truncate" then
+      return hx.disk.corrupt({ path = f.path, mode = "truncate", drop = e.rand(1, math.min(f.size, 4096)) })
+    end
+    return hx.disk.corrupt({ path = f.path, mode = "bitflip", count = e.rand(1, 8),
+                             start = math.max(0, f.size - 65536), seed = e.rand(1, 2 ^ 31) })
+  end
+
+  -- What a crash loses: the report first (per file, before it is gone),
+  -- then the crash itself, whose figures are the authoritative ones.
+  local function lose_unsynced(node)
+    local ctl = p.ctl[node.id]
+    local report, rerr = hx.disk.lazyfs_report(ctl)
+    local lost, cerr = hx.disk.lazyfs_crash(ctl)
+    if not lost then return nil, "lazyfs crash: " .. tostring(cerr) end
+    return { files = lost.files, bytes = lost.bytes, report = report,
+             report_error = report == nil and tostring(rerr) or nil }
+  end
+
+  local function stop(node)
+    if node.state == "down" then return true end
+    if node.state == "paused" then node:resume() end
+    local ok, err = node:kill()
+    if not ok then return nil, node.id .. ": kill: " .. tostring(err) end
+    return true
+  end
+
+  -- lose-unsynced hits disk_targets at once (all of them dead before any
+  -- restarts: a majority crashing together is what can lose acknowledged
+  -- writes); corruption damages one node.
+  local function inject_lose_unsynced(e)
+    local targets = pick_targets(e, e.opts.disk_targets)
+    table.sort(targets, function(a, b) return a.id < b.id end)
+    local value, errs = { mode = "lose-unsynced", nodes = {}, lost = {} }, {}
+    for _, node in ipairs(targets) do
+      local ok, err = stop(node)
+      if not ok then errs[#errs + 1] = err end
+    end
+    for _, node in ipairs(targets) do
+      if node.state == "down" then
+        local lost, err = lose_unsynced(node)
+        if lost then
+          value.nodes[#value.nodes + 1] = node.id
+          value.lost[node.id] = lost
+        else
+          errs[#errs + 1] = node.id .. ": " .. tostring(err)
+        end
+      end
+    end
+    for _, node in ipairs(targets) do
+      if node.state == "down" then -- not one whose kill failed
+        local ok, serr = e.start_node(node)
+        if not ok then hx.say("disk: restart of " .. node.id .. " failed: " .. tostring(serr)) end
+      end
+    end
+    if #value.nodes == 0 then return nil, table.concat(errs, "; ") end
+    if #errs > 0 then value.errors = errs end
+    return value
+  end
+
+  function p.inject(e)
+    local mode = lazy and modes[e.rand(1, #modes)] or nil
+    if mode == "lose-unsynced" then return inject_lose_unsynced(e) end
+    local node = pick_targets(e, "one")[1]
+    local ok, kerr = stop(node)
+    if not ok then return nil, kerr end
+    local report, err = corrupt(e, node, e.node_table(node), mode)
     -- Restart whatever happened: the node must come back (or crash visibly).
-    local ok, serr = e.start_node(node)
-    if not ok then hx.say("disk: restart of " .. node.id .. " failed: " .. tostring(serr)) end
-    if not report then return nil, node.id .. ": " .. tostring(cerr) end
+    local sok, serr = e.start_node(node)
+    if not sok then hx.say("disk: restart of " .. node.id .. " failed: " .. tostring(serr)) end
+    if not report then return nil, node.id .. ": " .. tostring(err) end
     return { node = node.id, corruption = report }
   end
-  function p.heal(e) return nil, "corruption cannot be healed" end
+  function p.heal(e) return nil, "disk faults cannot be healed" end
   function p.final(e) return nil end
   return p
 end)

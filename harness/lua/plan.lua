@@ -31,7 +31,8 @@ M.CORE = {
   clock_targets    = { "one,minority",     "whose clock a clock fault moves" },
   clock_faults     = { "bump,rate",        "clock faults to pick from: bump (step), rate (fast/slow)" },
   packet_targets   = { "one,minority",     "whose outgoing packets a packet fault shapes" },
-  disk_faults      = { "truncate,bitflip", "disk corruptions to pick from (one node's file, while it is down)" },
+  disk_targets     = { "one",              "which nodes a lose-unsynced disk fault crashes (one, minority, majority, all)" },
+  disk_faults      = { "truncate,bitflip", "disk faults to pick from: truncate, bitflip (one node's file, while it is down), lose-unsynced (nodes on rapat-lazyfs; crash one, dropping what it did not fsync)" },
   packet_faults    = { "delay,loss,duplicate,reorder", "packet faults to pick from" },
   checkers         = { "linearizable",     "comma list of checkers (the workload runs them)" },
   tls              = { false,              "mutual TLS: the harness makes a CA and certificates (node.tls for the adapter)" },
@@ -227,6 +228,10 @@ function M.load(args)
   need(opts.op_timeout > 0, "op_timeout", "must be positive")
   need(nemesis.SCHEDULES[opts.nemesis_schedule], "nemesis_schedule",
        "must be cycle or hold, not '" .. tostring(opts.nemesis_schedule) .. "'")
+  for _, m in ipairs(nemesis.split_list(opts.disk_faults)) do
+    need(nemesis.DISK_MODES[m], "disk_faults",
+         "names an unknown disk fault '" .. m .. "' (truncate, bitflip, lose-unsynced)")
+  end
   -- Topologies are checked here too, not only when the partition package
   -- is built mid-start: a typo is a usage error before any node runs.
   for _, t in ipairs(nemesis.split_list(opts.partitions)) do
