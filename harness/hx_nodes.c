@@ -13,26 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static int mkdir_p(const char *path, char *err, size_t errlen)
-{
-	char tmp[PATH_MAX];
-	hx_fmt(tmp, sizeof tmp, "%s", path);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-			goto fail;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-		goto fail;
-	return 0;
-fail:
-	hx_fmt(err, errlen, "mkdir %s: %s", tmp, strerror(errno));
-	return -1;
-}
-
 int hx_node_spawn(struct hx_run *run, struct hx_node *n, const char *const *argv,
                   const char *const *env, char *err, size_t errlen)
 {
@@ -43,7 +23,7 @@ int hx_node_spawn(struct hx_run *run, struct hx_node *n, const char *const *argv
 	}
 	hx_fmt(data, sizeof data, "%s/data", n->dir);
 	hx_fmt(logp, sizeof logp, "%s/log", n->dir);
-	if (mkdir_p(data, err, errlen) != 0)
+	if (hx_mkdir_p(data, err, errlen) != 0)
 		return -1;
 	struct hx_spawn_opts o = {.argv = argv, .env = env, .cwd = data, .log_path = logp};
 	pid_t pid;

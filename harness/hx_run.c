@@ -49,26 +49,6 @@ void hx_log(struct hx_run *run, bool echo, const char *fmt, ...)
 	}
 }
 
-static int mkdirs(const char *path, char *err, size_t errlen)
-{
-	char tmp[PATH_MAX];
-	hx_fmt(tmp, sizeof tmp, "%s", path);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-			goto fail;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-		goto fail;
-	return 0;
-fail:
-	hx_fmt(err, errlen, "mkdir %s: %s", tmp, strerror(errno));
-	return -1;
-}
-
 /* The repository root: $RAPAT_ROOT, else the parent of the directory
  * holding this executable (bin/rapat -> .), checked by harness/lua/plan.lua
  * being there. */
@@ -411,7 +391,7 @@ static int make_run_dir(struct hx_run *run, char *err, size_t errlen)
 		for (int i = 2; stat(rel, &st) == 0 && i < 100; i++)
 			hx_fmt(rel, sizeof rel, "store/%s/%s-s%lld.%d", name, stamp, run->seed, i);
 	}
-	if (mkdirs(rel, err, errlen) != 0)
+	if (hx_mkdir_p(rel, err, errlen) != 0)
 		return -1;
 	char hist[PATH_MAX + 32];
 	hx_fmt(hist, sizeof hist, "%s/history.jsonl", rel);
@@ -688,7 +668,7 @@ int hx_run_main(struct hx_cli *cli)
 		n->client_port = 8080;
 		n->peer_port = 9090;
 		hx_fmt(n->dir, sizeof n->dir, "%s/nodes/%s", run->run_dir, n->id);
-		if (mkdirs(n->dir, err, sizeof err) != 0) {
+		if (hx_mkdir_p(n->dir, err, sizeof err) != 0) {
 			hx_fmt(reason, sizeof reason, "%s", err);
 			goto results;
 		}

@@ -9,17 +9,7 @@
 #include <stdio.h>
 
 #include "harness/campaign/hx_campaign.h"
-
-/* snprintf whose truncation is deliberate (paths and messages are capped). */
-static inline __attribute__((format(printf, 3, 4))) int hx_campaign_fmt(char *buf, size_t len,
-									 const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-	return n;
-}
+#include "harness/hx_util.h"
 
 enum hx_campaign_outcome { HX_CAMPAIGN_PASSED, HX_CAMPAIGN_FAILED, HX_CAMPAIGN_ERROR, HX_CAMPAIGN_SKIPPED };
 

@@ -79,7 +79,7 @@ int hx_campaign_write_json(const struct hx_campaign_state *st, char *err, size_t
 		for (size_t j = 0; j < e->n_sets; j++) {
 			const char *eq = strchr(e->sets[j], '=');
 			char key[256];
-			hx_campaign_fmt(key, sizeof key, "%.*s", (int)(eq - e->sets[j]), e->sets[j]);
+			hx_fmt(key, sizeof key, "%.*s", (int)(eq - e->sets[j]), e->sets[j]);
 			json_object_set_new(set, key, json_string(eq + 1));
 		}
 		json_t *x = json_object();
@@ -110,15 +110,15 @@ int hx_campaign_write_json(const struct hx_campaign_state *st, char *err, size_t
 							   st->post_ok, "status", (json_int_t)st->post_status,
 							   "error", st->post_ok ? "" : st->post_err));
 	char path[PATH_MAX + 32], tmp[PATH_MAX + 64];
-	hx_campaign_fmt(path, sizeof path, "%s/campaign.json", st->dir);
-	hx_campaign_fmt(tmp, sizeof tmp, "%s/.campaign.json.%ld.tmp", st->dir, (long)getpid());
+	hx_fmt(path, sizeof path, "%s/campaign.json", st->dir);
+	hx_fmt(tmp, sizeof tmp, "%s/.campaign.json.%ld.tmp", st->dir, (long)getpid());
 	int rc = 0;
 	if (json_dump_file(doc, tmp, JSON_INDENT(1) | JSON_PRESERVE_ORDER) != 0) {
-		hx_campaign_fmt(err, errlen, "%s: cannot write: %s", tmp, strerror(errno));
+		hx_fmt(err, errlen, "%s: cannot write: %s", tmp, strerror(errno));
 		unlink(tmp);
 		rc = -1;
 	} else if (rename(tmp, path) != 0) {
-		hx_campaign_fmt(err, errlen, "rename %s -> %s: %s", tmp, path, strerror(errno));
+		hx_fmt(err, errlen, "rename %s -> %s: %s", tmp, path, strerror(errno));
 		unlink(tmp);
 		rc = -1;
 	}
@@ -162,10 +162,10 @@ static void xml_text(FILE *o, const char *s)
 int hx_campaign_write_junit(const struct hx_campaign_state *st, const char *path, char *err, size_t errlen)
 {
 	char tmp[PATH_MAX + 64];
-	hx_campaign_fmt(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+	hx_fmt(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
 	FILE *o = fopen(tmp, "w");
 	if (!o) {
-		hx_campaign_fmt(err, errlen, "%s: %s", tmp, strerror(errno));
+		hx_fmt(err, errlen, "%s: %s", tmp, strerror(errno));
 		return -1;
 	}
 	size_t n[4] = {0};
@@ -173,9 +173,9 @@ int hx_campaign_write_junit(const struct hx_campaign_state *st, const char *path
 		n[st->runs[i].outcome]++;
 	char suite[256];
 	if (st->n_shards > 1)
-		hx_campaign_fmt(suite, sizeof suite, "%s (shard %u/%u)", st->c.name, st->shard, st->n_shards);
+		hx_fmt(suite, sizeof suite, "%s (shard %u/%u)", st->c.name, st->shard, st->n_shards);
 	else
-		hx_campaign_fmt(suite, sizeof suite, "%s", st->c.name);
+		hx_fmt(suite, sizeof suite, "%s", st->c.name);
 	char host[256] = "localhost";
 	gethostname(host, sizeof host - 1);
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"rapat campaign ", o);
@@ -211,7 +211,7 @@ int hx_campaign_write_junit(const struct hx_campaign_state *st, const char *path
 		}
 		fputs(">\n", o);
 		char head[256];
-		hx_campaign_fmt(head, sizeof head, "expected %s, got %s", hx_campaign_expect_name(e->expect), r->verdict);
+		hx_fmt(head, sizeof head, "expected %s, got %s", hx_campaign_expect_name(e->expect), r->verdict);
 		switch (r->outcome) {
 		case HX_CAMPAIGN_FAILED:
 			fputs("      <failure type=\"verdict\" message=\"", o);
@@ -251,12 +251,12 @@ int hx_campaign_write_junit(const struct hx_campaign_state *st, const char *path
 	}
 	fputs("  </testsuite>\n</testsuites>\n", o);
 	if (ferror(o) | (fclose(o) != 0)) {
-		hx_campaign_fmt(err, errlen, "%s: write failed: %s", tmp, strerror(errno));
+		hx_fmt(err, errlen, "%s: write failed: %s", tmp, strerror(errno));
 		unlink(tmp);
 		return -1;
 	}
 	if (rename(tmp, path) != 0) {
-		hx_campaign_fmt(err, errlen, "rename %s -> %s: %s", tmp, path, strerror(errno));
+		hx_fmt(err, errlen, "rename %s -> %s: %s", tmp, path, strerror(errno));
 		unlink(tmp);
 		return -1;
 	}
@@ -278,14 +278,14 @@ int hx_campaign_post(const struct hx_campaign_state *st, const char *url, long *
 	char *body = json_dumps(s, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(s);
 	if (!body) {
-		hx_campaign_fmt(err, errlen, "cannot encode the summary");
+		hx_fmt(err, errlen, "cannot encode the summary");
 		return -1;
 	}
 	int rc = -1;
 	CURL *h = curl_easy_init();
 	struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
 	if (!h || !hdr) {
-		hx_campaign_fmt(err, errlen, "cannot initialise libcurl");
+		hx_fmt(err, errlen, "cannot initialise libcurl");
 		goto out;
 	}
 	char cerr[CURL_ERROR_SIZE];
@@ -310,11 +310,11 @@ int hx_campaign_post(const struct hx_campaign_state *st, const char *url, long *
 				rc = 0;
 				break;
 			}
-			hx_campaign_fmt(err, errlen, "HTTP %ld (attempt %d of 3)", *status, attempt);
+			hx_fmt(err, errlen, "HTTP %ld (attempt %d of 3)", *status, attempt);
 			if (*status != 429 && *status < 500)
 				break; /* the server refuses: retrying will not help */
 		} else {
-			hx_campaign_fmt(err, errlen, "%s (attempt %d of 3)", *cerr ? cerr : curl_easy_strerror(cc), attempt);
+			hx_fmt(err, errlen, "%s (attempt %d of 3)", *cerr ? cerr : curl_easy_strerror(cc), attempt);
 		}
 		if (attempt < 3)
 			sleep((unsigned)attempt);
@@ -343,11 +343,11 @@ static void html(FILE *o, const char *s)
 int hx_campaign_write_index(const struct hx_campaign_state *st, char *err, size_t errlen)
 {
 	char path[PATH_MAX + 32], tmp[PATH_MAX + 64];
-	hx_campaign_fmt(path, sizeof path, "%s/index.html", st->dir);
-	hx_campaign_fmt(tmp, sizeof tmp, "%s/.index.html.%ld.tmp", st->dir, (long)getpid());
+	hx_fmt(path, sizeof path, "%s/index.html", st->dir);
+	hx_fmt(tmp, sizeof tmp, "%s/.index.html.%ld.tmp", st->dir, (long)getpid());
 	FILE *o = fopen(tmp, "w");
 	if (!o) {
-		hx_campaign_fmt(err, errlen, "%s: %s", tmp, strerror(errno));
+		hx_fmt(err, errlen, "%s: %s", tmp, strerror(errno));
 		return -1;
 	}
 	size_t n[4] = {0}, pending = 0;
@@ -438,12 +438,12 @@ int hx_campaign_write_index(const struct hx_campaign_state *st, char *err, size_
 	}
 	fputs("</table>\n<footer>rapat campaign</footer>\n</body>\n</html>\n", o);
 	if (ferror(o) | (fclose(o) != 0)) {
-		hx_campaign_fmt(err, errlen, "%s: write failed: %s", tmp, strerror(errno));
+		hx_fmt(err, errlen, "%s: write failed: %s", tmp, strerror(errno));
 		unlink(tmp);
 		return -1;
 	}
 	if (rename(tmp, path) != 0) {
-		hx_campaign_fmt(err, errlen, "rename %s -> %s: %s", tmp, path, strerror(errno));
+		hx_fmt(err, errlen, "rename %s -> %s: %s", tmp, path, strerror(errno));
 		unlink(tmp);
 		return -1;
 	}

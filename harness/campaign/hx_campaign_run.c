@@ -58,34 +58,13 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int mkdir_p(const char *path, char *err, size_t errlen)
-{
-	char buf[PATH_MAX];
-	hx_campaign_fmt(buf, sizeof buf, "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
-			hx_campaign_fmt(err, errlen, "mkdir %s: %s", buf, strerror(errno));
-			return -1;
-		}
-		*p = '/';
-	}
-	if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
-		hx_campaign_fmt(err, errlen, "mkdir %s: %s", buf, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 /* The rapat binary the runs use: $RAPAT_EXE, else this process when it is
  * rapat, else rapat next to this binary or in $RAPAT_BIN, else bin/rapat. */
 static void find_rapat(char *out, size_t len)
 {
 	const char *env = getenv("RAPAT_EXE");
 	if (env && *env) {
-		hx_campaign_fmt(out, len, "%s", env);
+		hx_fmt(out, len, "%s", env);
 		return;
 	}
 	char self[PATH_MAX];
@@ -94,23 +73,23 @@ static void find_rapat(char *out, size_t len)
 		self[n] = 0;
 		const char *b = strrchr(self, '/');
 		if (b && !strcmp(b + 1, "rapat")) {
-			hx_campaign_fmt(out, len, "%s", self);
+			hx_fmt(out, len, "%s", self);
 			return;
 		}
 	}
 	const char *bin = getenv("RAPAT_BIN");
 	if (bin && *bin) {
-		hx_campaign_fmt(out, len, "%s/rapat", bin);
+		hx_fmt(out, len, "%s/rapat", bin);
 		if (access(out, X_OK) == 0)
 			return;
 	}
 	if (n > 0) {
 		char *d = dirname(self);
-		hx_campaign_fmt(out, len, "%s/rapat", d);
+		hx_fmt(out, len, "%s/rapat", d);
 		if (access(out, X_OK) == 0)
 			return;
 	}
-	hx_campaign_fmt(out, len, "bin/rapat");
+	hx_fmt(out, len, "bin/rapat");
 }
 
 static void build_runs(struct hx_campaign_state *st)
@@ -126,8 +105,8 @@ static void build_runs(struct hx_campaign_state *st)
 			r->entry = i;
 			r->seed = e->seeds[j];
 			r->ordinal = k;
-			hx_campaign_fmt(r->name, sizeof r->name, "%s-%zu-s%lld", e->name, i + 1, e->seeds[j]);
-			hx_campaign_fmt(r->verdict, sizeof r->verdict, "not run");
+			hx_fmt(r->name, sizeof r->name, "%s-%zu-s%lld", e->name, i + 1, e->seeds[j]);
+			hx_fmt(r->verdict, sizeof r->verdict, "not run");
 		}
 	}
 }
@@ -141,7 +120,7 @@ static size_t run_argv(const struct hx_campaign_state *st, struct hx_campaign_re
 	argv[n++] = (char *)st->rapat;
 	argv[n++] = "run";
 	argv[n++] = e->plan;
-	hx_campaign_fmt(r->seed_s, sizeof r->seed_s, "%lld", r->seed);
+	hx_fmt(r->seed_s, sizeof r->seed_s, "%lld", r->seed);
 	argv[n++] = "--seed";
 	argv[n++] = r->seed_s;
 	if (e->db) {
@@ -149,12 +128,12 @@ static size_t run_argv(const struct hx_campaign_state *st, struct hx_campaign_re
 		argv[n++] = e->db;
 	}
 	if (e->time_limit > 0) {
-		hx_campaign_fmt(r->time_limit_s, sizeof r->time_limit_s, "%g", e->time_limit);
+		hx_fmt(r->time_limit_s, sizeof r->time_limit_s, "%g", e->time_limit);
 		argv[n++] = "--time-limit";
 		argv[n++] = r->time_limit_s;
 	}
 	if (e->nodes > 0) {
-		hx_campaign_fmt(r->nodes_s, sizeof r->nodes_s, "%ld", e->nodes);
+		hx_fmt(r->nodes_s, sizeof r->nodes_s, "%ld", e->nodes);
 		argv[n++] = "--nodes";
 		argv[n++] = r->nodes_s;
 	}
@@ -290,7 +269,7 @@ static void judge(struct hx_campaign_state *st, struct hx_campaign_result *r, in
 {
 	const struct hx_campaign_entry *e = &st->c.entries[r->entry];
 	char path[PATH_MAX + 32];
-	hx_campaign_fmt(path, sizeof path, "%s/results.json", r->dir);
+	hx_fmt(path, sizeof path, "%s/results.json", r->dir);
 	json_error_t jerr;
 	json_t *res = json_load_file(path, 0, &jerr);
 	if (res && !json_is_object(res)) {
@@ -303,33 +282,33 @@ static void judge(struct hx_campaign_state *st, struct hx_campaign_result *r, in
 	const char *expect = hx_campaign_expect_name(e->expect);
 	if (timed_out) {
 		r->outcome = HX_CAMPAIGN_ERROR;
-		hx_campaign_fmt(r->verdict, sizeof r->verdict, "error");
-		hx_campaign_fmt(r->message, sizeof r->message, "did not finish within %.0f s (stopped)", r->timeout);
+		hx_fmt(r->verdict, sizeof r->verdict, "error");
+		hx_fmt(r->message, sizeof r->message, "did not finish within %.0f s (stopped)", r->timeout);
 	} else if (status == -1 || !WIFEXITED(status)) {
 		r->outcome = HX_CAMPAIGN_ERROR;
-		hx_campaign_fmt(r->verdict, sizeof r->verdict, "error");
-		hx_campaign_fmt(r->message, sizeof r->message, "rapat run %s",
+		hx_fmt(r->verdict, sizeof r->verdict, "error");
+		hx_fmt(r->message, sizeof r->message, "rapat run %s",
 			 status == -1 ? "could not be waited for"
 				      : WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "ended oddly");
 	} else if (r->exit_code == 0 || r->exit_code == 1 || r->exit_code == 3) {
-		hx_campaign_fmt(r->verdict, sizeof r->verdict, "%s",
+		hx_fmt(r->verdict, sizeof r->verdict, "%s",
 			 r->exit_code == 0 ? "valid" : r->exit_code == 1 ? "invalid" : "unknown");
 		if (!strcmp(r->verdict, expect)) {
 			r->outcome = HX_CAMPAIGN_PASSED;
-			hx_campaign_fmt(r->message, sizeof r->message, "%s as expected%s%s", r->verdict, why ? ": " : "",
+			hx_fmt(r->message, sizeof r->message, "%s as expected%s%s", r->verdict, why ? ": " : "",
 				 why ? why : "");
 		} else if (e->expect == HX_CAMPAIGN_VALID && r->exit_code == 3) {
 			r->outcome = HX_CAMPAIGN_SKIPPED;
-			hx_campaign_fmt(r->message, sizeof r->message, "unknown: %s", why ? why : "(no reason given)");
+			hx_fmt(r->message, sizeof r->message, "unknown: %s", why ? why : "(no reason given)");
 		} else {
 			r->outcome = HX_CAMPAIGN_FAILED;
-			hx_campaign_fmt(r->message, sizeof r->message, "expected %s, got %s%s%s", expect, r->verdict,
+			hx_fmt(r->message, sizeof r->message, "expected %s, got %s%s%s", expect, r->verdict,
 				 why ? ": " : "", why ? why : "");
 		}
 	} else {
 		r->outcome = HX_CAMPAIGN_ERROR;
-		hx_campaign_fmt(r->verdict, sizeof r->verdict, "error");
-		hx_campaign_fmt(r->message, sizeof r->message, "rapat run exited %d (%s)%s%s", r->exit_code,
+		hx_fmt(r->verdict, sizeof r->verdict, "error");
+		hx_fmt(r->message, sizeof r->message, "rapat run exited %d (%s)%s%s", r->exit_code,
 			 r->exit_code == 2 ? "usage error or bad plan" : r->exit_code == 4 ? "the harness failed"
 											   : "unexpected exit code",
 			 why ? ": " : "", why ? why : "");
@@ -337,7 +316,7 @@ static void judge(struct hx_campaign_state *st, struct hx_campaign_result *r, in
 	if (!res && r->outcome != HX_CAMPAIGN_ERROR) {
 		/* an exit code without results.json: trust the code, but say so */
 		size_t l = strlen(r->message);
-		hx_campaign_fmt(r->message + l, sizeof r->message - l, " (no results.json)");
+		hx_fmt(r->message + l, sizeof r->message - l, " (no results.json)");
 	}
 	json_decref(res);
 }
@@ -366,14 +345,14 @@ static void output_tail(const char *path, char *out, size_t len, int lines)
 			break;
 		}
 	}
-	hx_campaign_fmt(out, len, "%s", buf + at);
+	hx_fmt(out, len, "%s", buf + at);
 }
 
 static void run_one(struct hx_campaign_state *st, struct hx_campaign_result *r)
 {
 	const struct hx_campaign_entry *e = &st->c.entries[r->entry];
-	hx_campaign_fmt(r->dir, sizeof r->dir, "%s/%s", st->dir, r->name);
-	hx_campaign_fmt(r->out_path, sizeof r->out_path, "%s/%s.out", st->dir, r->name);
+	hx_fmt(r->dir, sizeof r->dir, "%s/%s", st->dir, r->name);
+	hx_fmt(r->out_path, sizeof r->out_path, "%s/%s.out", st->dir, r->name);
 	r->timeout = e->timeout > 0 ? e->timeout : e->time_limit > 0 ? e->time_limit * 3 + 600 : 3600;
 	char *argv[2 * HX_CAMPAIGN_MAX_SETS + 24];
 	run_argv(st, r, argv, sizeof argv / sizeof *argv);
@@ -386,8 +365,8 @@ static void run_one(struct hx_campaign_state *st, struct hx_campaign_result *r)
 	pid_t pid = fork();
 	if (pid < 0) {
 		r->outcome = HX_CAMPAIGN_ERROR;
-		hx_campaign_fmt(r->verdict, sizeof r->verdict, "error");
-		hx_campaign_fmt(r->message, sizeof r->message, "fork: %s", strerror(errno));
+		hx_fmt(r->verdict, sizeof r->verdict, "error");
+		hx_fmt(r->message, sizeof r->message, "fork: %s", strerror(errno));
 		r->figures = json_object();
 		return;
 	}
@@ -412,9 +391,9 @@ static void run_one(struct hx_campaign_state *st, struct hx_campaign_result *r)
 	judge(st, r, status, timed_out);
 	if (interrupted) { /* stopped half-way: whatever it found, the run is incomplete */
 		char was[sizeof r->message];
-		hx_campaign_fmt(was, sizeof was, "%s", r->message);
+		hx_fmt(was, sizeof was, "%s", r->message);
 		r->outcome = HX_CAMPAIGN_ERROR;
-		hx_campaign_fmt(r->message, sizeof r->message, "interrupted (%s) while running; %s",
+		hx_fmt(r->message, sizeof r->message, "interrupted (%s) while running; %s",
 				g_stop == SIGINT ? "SIGINT" : "SIGTERM", was);
 	}
 	if (r->outcome == HX_CAMPAIGN_ERROR && r->exit_code != 1) {
@@ -422,12 +401,12 @@ static void run_one(struct hx_campaign_state *st, struct hx_campaign_result *r)
 		output_tail(r->out_path, tail, sizeof tail, 4);
 		if (*tail) {
 			size_t l = strlen(r->message);
-			hx_campaign_fmt(r->message + l, sizeof r->message - l, "; output ends: %s", tail);
+			hx_fmt(r->message + l, sizeof r->message - l, "; output ends: %s", tail);
 		}
 	}
 	/* A run that crashed before writing its page still gets one. */
 	char page[PATH_MAX + 32], err[512];
-	hx_campaign_fmt(page, sizeof page, "%s/report.html", r->dir);
+	hx_fmt(page, sizeof page, "%s/report.html", r->dir);
 	if (access(page, F_OK) != 0 && access(r->dir, F_OK) == 0)
 		hx_report_write(r->dir, err, sizeof err);
 }
@@ -474,7 +453,7 @@ int hx_campaign_main(int argc, char **argv)
 			name[eq - a] = 0;
 			val = eq + 1;
 		} else {
-			hx_campaign_fmt(name, sizeof name, "%s", a);
+			hx_fmt(name, sizeof name, "%s", a);
 		}
 		if (strcmp(name, "--budget") && strcmp(name, "--shard") && strcmp(name, "--junit") &&
 		    strcmp(name, "--post") && strcmp(name, "--out")) {
@@ -548,17 +527,17 @@ int hx_campaign_main(int argc, char **argv)
 	gmtime_r(&wall, &tm);
 	strftime(st.started, sizeof st.started, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	if (out) {
-		hx_campaign_fmt(st.dir, sizeof st.dir, "%s", out);
+		hx_fmt(st.dir, sizeof st.dir, "%s", out);
 	} else {
 		char ts[32];
 		strftime(ts, sizeof ts, "%Y%m%dT%H%M%SZ", &tm);
 		if (n_shards > 1)
-			hx_campaign_fmt(st.dir, sizeof st.dir, "store/campaigns/%s/%s-shard%uof%u", st.c.name, ts, shard, n_shards);
+			hx_fmt(st.dir, sizeof st.dir, "store/campaigns/%s/%s-shard%uof%u", st.c.name, ts, shard, n_shards);
 		else
-			hx_campaign_fmt(st.dir, sizeof st.dir, "store/campaigns/%s/%s", st.c.name, ts);
+			hx_fmt(st.dir, sizeof st.dir, "store/campaigns/%s/%s", st.c.name, ts);
 	}
 	int code = 0;
-	if (mkdir_p(st.dir, err, sizeof err) != 0) {
+	if (hx_mkdir_p(st.dir, err, sizeof err) != 0) {
 		fprintf(stderr, "rapat campaign: %s\n", err);
 		code = 4;
 		goto out;
@@ -593,12 +572,12 @@ int hx_campaign_main(int argc, char **argv)
 			/* an interrupted campaign is incomplete: its unstarted runs are errors */
 			r->outcome = g_stop ? HX_CAMPAIGN_ERROR : HX_CAMPAIGN_SKIPPED;
 			r->budget_skip = !g_stop;
-			hx_campaign_fmt(r->verdict, sizeof r->verdict, "not run");
+			hx_fmt(r->verdict, sizeof r->verdict, "not run");
 			if (g_stop)
-				hx_campaign_fmt(r->message, sizeof r->message, "interrupted (%s) before it started",
+				hx_fmt(r->message, sizeof r->message, "interrupted (%s) before it started",
 						g_stop == SIGINT ? "SIGINT" : "SIGTERM");
 			else
-				hx_campaign_fmt(r->message, sizeof r->message,
+				hx_fmt(r->message, sizeof r->message,
 					 "budget: %.0f s used of %.0f s, a run takes about %.0f s", elapsed, budget, est);
 			r->figures = json_object();
 			printf("[%zu/%zu] %s: %s (%s)\n", i + 1, st.n_runs, r->name, g_stop ? "not run" : "skipped",
@@ -631,7 +610,7 @@ int hx_campaign_main(int argc, char **argv)
 	code = failed ? 1 : 0;
 	st.exit_code = code;
 	char junit_path[PATH_MAX + 16];
-	hx_campaign_fmt(junit_path, sizeof junit_path, "%s/junit.xml", st.dir);
+	hx_fmt(junit_path, sizeof junit_path, "%s/junit.xml", st.dir);
 	if (hx_campaign_write_junit(&st, junit_path, err, sizeof err) != 0)
 		fprintf(stderr, "rapat campaign: %s\n", err);
 	if (junit && hx_campaign_write_junit(&st, junit, err, sizeof err) != 0) {
