@@ -252,6 +252,20 @@ function M.load(args)
       if need then fail("%s: %s (%s does not have them)", where(path, source, "nemesis"), need, apath) end
     end
   end
+  -- The member fault sets a removed node's data directory aside by renaming
+  -- it, which a rapat-lazyfs mount point cannot be: refuse the mix here,
+  -- before any node runs, rather than fail mid-run.
+  local kinds = {}
+  for _, k in ipairs(nemesis.split_list(opts.nemesis)) do kinds[k] = true end
+  if kinds.member and kinds.disk then
+    for _, m in ipairs(nemesis.split_list(opts.disk_faults)) do
+      if m == "lose-unsynced" then
+        fail("%s: nemesis kinds 'member' and 'disk' with disk_faults lose-unsynced cannot be combined "
+             .. "(member renames a data directory that is a lazyfs mount point)",
+             where(path, source, "nemesis"))
+      end
+    end
+  end
   if opts.name == "" then opts.name = basename(path) end
 
   return { name = opts.name, options = opts, adapter = adapter, adapter_path = apath,

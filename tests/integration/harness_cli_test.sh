@@ -44,6 +44,7 @@ expect 2 "unknown plan key 'bogus'" "$bin" run "$tmp/ok.lua" --db "$adapter" --s
 expect 2 "'fast' is not a number" "$bin" run "$tmp/ok.lua" --db "$adapter" --set rate=fast --out "$tmp/r8"
 expect 2 "no such plan file" "$bin" run "$tmp/missing.lua"
 expect 2 "needs an adapter with add_member" "$bin" run "$tmp/ok.lua" --db "$adapter" --set nemesis=member --out "$tmp/r9"
+expect 2 "cannot be combined" "$bin" run "$tmp/ok.lua" --set nemesis=member,disk --set disk_faults=lose-unsynced --out "$tmp/r10"
 expect 2 "usage: rapat report RUN_DIR" "$bin" report
 expect 2 "missing CAMPAIGN.lua" "$bin" campaign
 expect 2 "No such file or directory" "$bin" report "$tmp/r1"
@@ -51,7 +52,7 @@ mkdir -p "$tmp/r1"   # an empty directory is not a run either
 expect 2 "not a run directory" "$bin" report "$tmp/r1"
 rmdir "$tmp/r1"
 # Nothing started: none of those runs created its directory.
-for i in 1 2 3 4 5 6 7 8 9; do
+for i in 1 2 3 4 5 6 7 8 9 10; do
   [ ! -e "$tmp/r$i" ] || { echo "FAIL: a rejected plan created $tmp/r$i"; fails=$((fails+1)); }
 done
 [ $fails -eq 0 ] || { echo "$fails failed"; exit 1; }
