@@ -126,6 +126,23 @@ int hx_campaign_write_json(const struct hx_campaign_state *st, char *err, size_t
 	return rc;
 }
 
+/* Closes o (written to tmp) and renames tmp over path, so readers see the
+ * old file or the whole new one; on failure tmp is removed and err says why. */
+static int publish(FILE *o, const char *tmp, const char *path, char *err, size_t errlen)
+{
+	if (ferror(o) | (fclose(o) != 0)) {
+		hx_fmt(err, errlen, "%s: write failed: %s", tmp, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	if (rename(tmp, path) != 0) {
+		hx_fmt(err, errlen, "rename %s -> %s: %s", tmp, path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
 /* XML text: escapes markup, drops characters XML 1.0 forbids. */
 static void xml(FILE *o, const char *s)
 {
@@ -250,17 +267,7 @@ int hx_campaign_write_junit(const struct hx_campaign_state *st, const char *path
 		fputs("    </testcase>\n", o);
 	}
 	fputs("  </testsuite>\n</testsuites>\n", o);
-	if (ferror(o) | (fclose(o) != 0)) {
-		hx_fmt(err, errlen, "%s: write failed: %s", tmp, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	if (rename(tmp, path) != 0) {
-		hx_fmt(err, errlen, "rename %s -> %s: %s", tmp, path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	return publish(o, tmp, path, err, errlen);
 }
 
 static size_t discard(char *p, size_t s, size_t n, void *u)
@@ -437,15 +444,5 @@ int hx_campaign_write_index(const struct hx_campaign_state *st, char *err, size_
 		fputs("</td></tr>\n", o);
 	}
 	fputs("</table>\n<footer>rapat campaign</footer>\n</body>\n</html>\n", o);
-	if (ferror(o) | (fclose(o) != 0)) {
-		hx_fmt(err, errlen, "%s: write failed: %s", tmp, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	if (rename(tmp, path) != 0) {
-		hx_fmt(err, errlen, "rename %s -> %s: %s", tmp, path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	return publish(o, tmp, path, err, errlen);
 }
