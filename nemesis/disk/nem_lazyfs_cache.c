@@ -358,6 +358,17 @@ out:
 	return rc;
 }
 
+/* The entry of fd, made dirty (its unsynced state tracked from now on), for
+ * a change to its data. Called with c->mu held; on failure the entry is
+ * released again if nothing else holds it (maybe_free). */
+static int dirty_entry(struct nem_lf_cache *c, int fd, struct lf_file **f)
+{
+	int rc = entry_of_fd(c, fd, true, f);
+	if (rc == 0 && (rc = make_dirty(c, *f, fd)) < 0)
+		maybe_free(c, *f);
+	return rc;
+}
+
 ssize_t nem_lf_write(struct nem_lf_cache *c, int fd, const void *buf, size_t len, off_t off)
 {
 	if (off < 0)
@@ -366,9 +377,7 @@ ssize_t nem_lf_write(struct nem_lf_cache *c, int fd, const void *buf, size_t len
 		return 0;
 	pthread_mutex_lock(&c->mu);
 	struct lf_file *f;
-	ssize_t rc = entry_of_fd(c, fd, true, &f);
-	if (rc == 0 && (rc = make_dirty(c, f, fd)) < 0)
-		maybe_free(c, f);
+	ssize_t rc = dirty_entry(c, fd, &f);
 	if (rc < 0)
 		goto out;
 	const uint8_t *src = buf;
@@ -401,9 +410,7 @@ int nem_lf_truncate(struct nem_lf_cache *c, int fd, off_t size)
 		return -EINVAL;
 	pthread_mutex_lock(&c->mu);
 	struct lf_file *f;
-	int rc = entry_of_fd(c, fd, true, &f);
-	if (rc == 0 && (rc = make_dirty(c, f, fd)) < 0)
-		maybe_free(c, f);
+	int rc = dirty_entry(c, fd, &f);
 	if (rc < 0)
 		goto out;
 	if (size < f->size) {
@@ -430,9 +437,7 @@ int nem_lf_zero(struct nem_lf_cache *c, int fd, off_t off, off_t len)
 		return -EINVAL;
 	pthread_mutex_lock(&c->mu);
 	struct lf_file *f;
-	int rc = entry_of_fd(c, fd, true, &f);
-	if (rc == 0 && (rc = make_dirty(c, f, fd)) < 0)
-		maybe_free(c, f);
+	int rc = dirty_entry(c, fd, &f);
 	if (rc < 0)
 		goto out;
 	off_t end = off + len < f->size ? off + len : f->size;
